@@ -1,0 +1,64 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import { authenticate } from "./middleware/auth";
+import { bodyGuard } from "./middleware/body";
+import { notFoundHandler, onError, validationHook } from "./middleware/errors";
+import { observe } from "./middleware/observe";
+import { limitByIp, limitByUser } from "./middleware/rate-limit";
+import { registerApiKeys } from "./routes/api-keys";
+import { registerAuth } from "./routes/auth";
+import { registerEntries } from "./routes/entries";
+import { registerHealth } from "./routes/health";
+import { registerLinks } from "./routes/links";
+import { registerSearch } from "./routes/search";
+import { registerTags } from "./routes/tags";
+import { registerTopics } from "./routes/topics";
+import type { Services } from "./services";
+import type { App, AppEnv } from "./types";
+
+/** Routes under /v1 that take no bearer token. */
+const PUBLIC_V1 = new Set(["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"]);
+
+export function createApp(services: Services): App {
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const { env } = services;
+
+  app.use(requestId({ limitLength: 128 }));
+  app.use(async (c, next) => {
+    c.set("services", services);
+    await next();
+  });
+  app.use(observe());
+  app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
+  if (env.CORS_ORIGINS.length) {
+    app.use(cors({ origin: env.CORS_ORIGINS, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"], exposeHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "X-Request-Id"], maxAge: 600 }));
+  }
+  app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES));
+  app.use("/v1/*", limitByIp("ip"));
+  app.use("/v1/*", async (c, next) => (PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next)));
+  app.use("/v1/*", limitByUser());
+
+  registerHealth(app);
+  registerAuth(app);
+  registerApiKeys(app);
+  registerEntries(app);
+  registerTags(app);
+  registerTopics(app);
+  registerLinks(app);
+  registerSearch(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "An access token from /v1/auth/login or an API key (tcc_…)",
+  });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "TCC Log API", version: "1.0.0" } });
+  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "TCC Log API" }));
+
+  app.notFound(notFoundHandler);
+  app.onError(onError);
+  return app;
+}

@@ -1,0 +1,83 @@
+import { join } from "node:path";
+import { type Database, createPgliteDatabase, createPostgresDatabase, embeddingDims, migrate } from "@tcc/db";
+import { loadSigningKeys } from "./auth/keys";
+import { AccessTokens } from "./auth/tokens";
+import type { Env } from "./env";
+import { type KV, MemoryKV } from "./lib/kv";
+import { type Logger, createLogger } from "./lib/logger";
+import { createMetrics } from "./lib/metrics";
+import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
+import { ReadCache } from "./lib/read-cache";
+import { RedisKV, connectRedis } from "./lib/redis-kv";
+import type { Services } from "./services";
+
+export function openDatabase(env: Env): Promise<Database> {
+  if (!env.DATABASE_URL) return createPgliteDatabase(join(env.DATA_DIR, "pg"));
+  return Promise.resolve(
+    createPostgresDatabase({
+      url: env.DATABASE_URL,
+      replicaUrls: env.DATABASE_REPLICA_URLS,
+      poolMax: env.DB_POOL_MAX,
+      replicaPoolMax: env.DB_REPLICA_POOL_MAX,
+      idleTimeoutSeconds: env.DB_IDLE_TIMEOUT_S,
+      connectTimeoutSeconds: env.DB_CONNECT_TIMEOUT_S,
+      statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+      readYourWritesMs: env.DB_READ_YOUR_WRITES_MS,
+      maxReplicaLagSeconds: env.DB_MAX_REPLICA_LAG_S,
+      healthIntervalMs: env.DB_REPLICA_HEALTH_INTERVAL_MS,
+    }),
+  );
+}
+
+/** Opens the database, applies migrations, and checks the vector column matches EMBEDDING_DIMS. */
+export async function openMigratedDatabase(env: Env, logger: Logger): Promise<Database> {
+  const db = await openDatabase(env);
+  await migrate(db, env.DATABASE_URL);
+  const dims = await embeddingDims(db);
+  if (dims !== null && dims !== env.EMBEDDING_DIMS) {
+    logger.warn({ configured: env.EMBEDDING_DIMS, column: dims }, "EMBEDDING_DIMS differs from document_embeddings.embedding; semantic search needs a re-embed migration");
+  }
+  return db;
+}
+
+/** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
+export async function createServices(env: Env, opts: { logger?: Logger; db?: Database } = {}): Promise<Services> {
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const db = opts.db ?? (await openMigratedDatabase(env, logger));
+  const metrics = createMetrics({ db });
+  metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
+  if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);
+  let kv: KV;
+  let limiter: RateLimiter;
+  if (env.REDIS_URL) {
+    const redis = connectRedis(env.REDIS_URL);
+    kv = new RedisKV(redis);
+    limiter = new RedisRateLimiter(redis);
+  } else {
+    kv = new MemoryKV();
+    limiter = new MemoryRateLimiter();
+  }
+  const keys = await loadSigningKeys({
+    privateKey: env.JWT_PRIVATE_KEY,
+    keyId: env.JWT_KEY_ID,
+    previousPublicKeys: env.JWT_PREVIOUS_PUBLIC_KEYS,
+    dataDir: env.DATA_DIR,
+  });
+  const tokens = new AccessTokens(keys, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtlSeconds: env.ACCESS_TOKEN_TTL_S });
+  return {
+    env,
+    db,
+    kv,
+    cache: new ReadCache(kv, metrics, env.CACHE_TTL_S),
+    limiter,
+    tokens,
+    logger,
+    metrics,
+    clock: () => new Date(),
+  };
+}
+
+export async function closeServices(s: Services): Promise<void> {
+  await s.kv.close();
+  await s.db.close();
+}

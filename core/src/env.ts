@@ -1,0 +1,80 @@
+import { z } from "zod";
+
+const csv = (v: string | undefined) =>
+  (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const bool = z
+  .enum(["true", "false", "1", "0"])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+export const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  HOST: z.string().default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  /** Public origin used in the printed URL and JWT issuer. */
+  PUBLIC_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default("./data"),
+
+  DATABASE_URL: z.string().url().optional(), // absent → embedded PGlite under DATA_DIR/pg
+  DATABASE_REPLICA_URLS: z.string().optional().transform(csv),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(20),
+  DB_REPLICA_POOL_MAX: z.coerce.number().int().positive().default(20),
+  DB_IDLE_TIMEOUT_S: z.coerce.number().int().nonnegative().default(30),
+  DB_CONNECT_TIMEOUT_S: z.coerce.number().int().positive().default(10),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(15_000),
+  DB_READ_YOUR_WRITES_MS: z.coerce.number().int().nonnegative().default(5_000),
+  DB_MAX_REPLICA_LAG_S: z.coerce.number().nonnegative().default(5),
+  DB_REPLICA_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
+  EMBEDDING_DIMS: z.coerce.number().int().positive().max(16_000).default(768),
+
+  REDIS_URL: z.string().url().optional(), // absent → in-memory cache, limits and denylist
+
+  JWT_ISSUER: z.string().default("tcc-log"),
+  JWT_AUDIENCE: z.string().default("tcc-log-api"),
+  /** Ed25519 private key as a PKCS#8 PEM or a JWK (JSON). Absent → generated once under DATA_DIR. */
+  JWT_PRIVATE_KEY: z.string().optional(),
+  JWT_KEY_ID: z.string().optional(),
+  /** Extra public JWKs (JSON array) still accepted during a key rotation. */
+  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().positive().default(900),
+  REFRESH_TOKEN_TTL_S: z.coerce.number().int().positive().default(30 * 24 * 3600),
+
+  RATE_LIMIT_USER_PER_MIN: z.coerce.number().int().positive().default(600),
+  RATE_LIMIT_IP_PER_MIN: z.coerce.number().int().positive().default(1200),
+  RATE_LIMIT_AUTH_PER_MIN: z.coerce.number().int().positive().default(20),
+  LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+  LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900),
+  /** Trust X-Forwarded-For / CF-Connecting-IP for the client IP (only behind a proxy you run). */
+  TRUST_PROXY: bool,
+
+  CORS_ORIGINS: z.string().optional().transform(csv),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  CACHE_TTL_S: z.coerce.number().int().positive().default(300),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // Empty strings mean "unset": shells and compose files produce them freely.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
+  return EnvSchema.parse(cleaned);
+}
+
+/** Reads the environment once at start-up; a wrong variable names itself and exits. */
+export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
+  try {
+    return parseEnv(source);
+  } catch (err) {
+    if (err instanceof z.ZodError) {
+      for (const issue of err.issues) console.error(`config error: ${issue.path.join(".")}: ${issue.message}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The small key-value surface core needs from Redis: cache entries, version counters,
+ * login-failure counters and the token denylist. MemoryKV serves the embedded default and
+ * stands in for Redis inside RedisKV while Redis is unreachable.
+ */
+export interface KV {
+  get(key: string): Promise<string | null>;
+  mget(keys: string[]): Promise<(string | null)[]>;
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  del(keys: string[]): Promise<void>;
+  /** Increments and returns the counter; sets the TTL when the key is created. */
+  incr(key: string, ttlSeconds?: number): Promise<number>;
+  /** True when the backing store answers; MemoryKV always does. */
+  ping(): Promise<boolean>;
+  readonly kind: "redis" | "memory";
+  close(): Promise<void>;
+}
+
+interface Slot {
+  value: string;
+  expiresAt: number; // ms epoch; Infinity when no TTL
+}
+
+export class MemoryKV implements KV {
+  readonly kind = "memory" as const;
+  // Map keeps insertion order, so the oldest key is evicted first when full.
+  private readonly map = new Map<string, Slot>();
+
+  constructor(
+    private readonly maxKeys = 50_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async get(key: string) {
+    return this.read(key);
+  }
+
+  async mget(keys: string[]) {
+    return keys.map((k) => this.read(k));
+  }
+
+  async set(key: string, value: string, ttlSeconds: number) {
+    this.write(key, value, this.now() + ttlSeconds * 1000);
+  }
+
+  async del(keys: string[]) {
+    for (const k of keys) this.map.delete(k);
+  }
+
+  async incr(key: string, ttlSeconds?: number) {
+    const current = this.read(key);
+    const next = (current === null ? 0 : Number(current)) + 1;
+    const expiresAt =
+      current === null ? (ttlSeconds ? this.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY) : (this.map.get(key) as Slot).expiresAt;
+    this.write(key, String(next), expiresAt);
+    return next;
+  }
+
+  async ping() {
+    return true;
+  }
+
+  async close() {
+    this.map.clear();
+  }
+
+  private read(key: string): string | null {
+    const slot = this.map.get(key);
+    if (!slot) return null;
+    if (slot.expiresAt <= this.now()) {
+      this.map.delete(key);
+      return null;
+    }
+    return slot.value;
+  }
+
+  private write(key: string, value: string, expiresAt: number) {
+    this.map.delete(key);
+    this.map.set(key, { value, expiresAt });
+    if (this.map.size > this.maxKeys) {
+      const oldest = this.map.keys().next().value;
+      if (oldest !== undefined) this.map.delete(oldest);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Database } from "@tcc/db";
+
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Every metric core exports; names follow the architecture guide (`tcc_*`). */
+export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } = {}) {
+  const registry = new Registry();
+  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const db = opts.db;
+  return {
+    registry,
+    requests: new Counter({
+      name: "tcc_requests_total",
+      help: "HTTP requests by route template and status",
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry],
+    }),
+    requestDuration: new Histogram({
+      name: "tcc_request_duration_seconds",
+      help: "HTTP request duration by route template",
+      labelNames: ["method", "route"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    cache: new Counter({
+      name: "tcc_cache_requests_total",
+      help: "Cache lookups by cache name and result (hit or miss)",
+      labelNames: ["cache", "result"] as const,
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "tcc_rate_limited_total",
+      help: "Requests refused by a rate limit, by scope",
+      labelNames: ["scope"] as const,
+      registers: [registry],
+    }),
+    dbReads: new Counter({
+      name: "tcc_db_reads_routed_total",
+      help: "Read handles handed out, by target (primary or replica)",
+      labelNames: ["target"] as const,
+      registers: [registry],
+      collect() {
+        if (!db) return;
+        this.reset();
+        this.inc({ target: "primary" }, db.routing.primary);
+        this.inc({ target: "replica" }, db.routing.replica);
+      },
+    }),
+    replicaHealthy: new Gauge({
+      name: "tcc_db_replica_healthy",
+      help: "1 when a read replica is within the allowed lag and answering",
+      labelNames: ["replica"] as const,
+      registers: [registry],
+      collect() {
+        if (!db) return;
+        this.reset();
+        db.replicas().forEach((r, i) => this.set({ replica: String(i) }, r.healthy ? 1 : 0));
+      },
+    }),
+    replicaLag: new Gauge({
+      name: "tcc_db_replica_lag_seconds",
+      help: "Replay lag of each read replica",
+      labelNames: ["replica"] as const,
+      registers: [registry],
+      collect() {
+        if (!db) return;
+        this.reset();
+        db.replicas().forEach((r, i) => r.lagSeconds !== null && this.set({ replica: String(i) }, r.lagSeconds));
+      },
+    }),
+    poolMax: new Gauge({
+      name: "tcc_db_pool_max_connections",
+      help: "Configured maximum connections per pool",
+      labelNames: ["pool"] as const,
+      registers: [registry],
+    }),
+    dbPoolInFlight: new Gauge({
+      name: "tcc_db_pool_in_flight",
+      help: "Database operations in flight in request handlers",
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,113 @@
+import Redis from "ioredis";
+import type { KV } from "./kv";
+import { MemoryKV } from "./kv";
+
+export interface RedisHealth {
+  /** Whether the last command reached Redis. */
+  up: boolean;
+  errors: number;
+}
+
+export function connectRedis(url: string): Redis {
+  return new Redis(url, {
+    // Fail fast while disconnected instead of queueing: the API falls back to its own memory.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 500,
+    connectTimeout: 2_000,
+    enableAutoPipelining: true,
+    lazyConnect: false,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+}
+
+/**
+ * KV over Redis that never takes the API down: when a command fails, the call is answered
+ * from a process-local MemoryKV and the failure is counted, so /readyz can say "degraded".
+ */
+export class RedisKV implements KV {
+  readonly kind = "redis" as const;
+  readonly health: RedisHealth = { up: true, errors: 0 };
+  private readonly fallback = new MemoryKV(10_000);
+
+  constructor(readonly redis: Redis) {
+    redis.on("error", () => {
+      this.health.up = false;
+    });
+    redis.on("ready", () => {
+      this.health.up = true;
+    });
+  }
+
+  private async attempt<T>(run: () => Promise<T>, local: () => Promise<T>): Promise<T> {
+    try {
+      const result = await run();
+      this.health.up = true;
+      return result;
+    } catch {
+      this.health.up = false;
+      this.health.errors++;
+      return local();
+    }
+  }
+
+  get(key: string) {
+    return this.attempt(
+      () => this.redis.get(key),
+      () => this.fallback.get(key),
+    );
+  }
+
+  mget(keys: string[]) {
+    if (keys.length === 0) return Promise.resolve([]);
+    return this.attempt(
+      () => this.redis.mget(...keys),
+      () => this.fallback.mget(keys),
+    );
+  }
+
+  set(key: string, value: string, ttlSeconds: number) {
+    return this.attempt(
+      async () => {
+        await this.redis.set(key, value, "EX", Math.max(1, Math.ceil(ttlSeconds)));
+      },
+      () => this.fallback.set(key, value, ttlSeconds),
+    );
+  }
+
+  del(keys: string[]) {
+    if (keys.length === 0) return Promise.resolve();
+    return this.attempt(
+      async () => {
+        await this.redis.del(...keys);
+      },
+      () => this.fallback.del(keys),
+    );
+  }
+
+  incr(key: string, ttlSeconds?: number) {
+    return this.attempt(
+      async () => {
+        if (!ttlSeconds) return this.redis.incr(key);
+        const [[, n]] = (await this.redis.multi().incr(key).expire(key, ttlSeconds, "NX").exec()) as [[null, number]];
+        return n;
+      },
+      () => this.fallback.incr(key, ttlSeconds),
+    );
+  }
+
+  async ping() {
+    try {
+      await this.redis.ping();
+      this.health.up = true;
+      return true;
+    } catch {
+      this.health.up = false;
+      return false;
+    }
+  }
+
+  async close() {
+    this.redis.disconnect();
+  }
+}

@@ -1,0 +1,28 @@
+import { createApp } from "./app";
+import { closeServices, createServices } from "./bootstrap";
+import { loadEnv } from "./env";
+
+const env = loadEnv();
+const services = await createServices(env);
+const app = createApp(services);
+
+const server = Bun.serve({ hostname: env.HOST, port: env.PORT, fetch: app.fetch, maxRequestBodySize: env.MAX_BODY_BYTES + 1024 });
+const url = env.PUBLIC_URL ?? `http://${server.hostname}:${server.port}`;
+services.logger.info({ url, database: services.db.driver, cache: services.kv.kind }, "TCC Log core listening");
+console.log(`TCC Log is running at ${url}  (docs: ${url}/docs, data: ${env.DATABASE_URL ? "PostgreSQL" : `${env.DATA_DIR}/pg`})`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  services.logger.info({ signal }, "shutting down: finishing in-flight requests");
+  // stop(false) stops accepting and resolves when in-flight requests are done.
+  const drained = server.stop(false);
+  const grace = new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
+  await Promise.race([drained, grace]);
+  await closeServices(services);
+  services.logger.flush?.();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,27 @@
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../errors";
+import type { AppEnv } from "../types";
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Size limit for every request body, and strict UTF-8 for JSON ones: a lenient decoder would
+ * silently turn bad bytes into U+FFFD and store something the client never sent.
+ */
+export function bodyGuard(maxBytes: number): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const method = c.req.method;
+    if (method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "DELETE") return next();
+    const declared = Number(c.req.header("content-length") ?? "0");
+    if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+    if (!(c.req.header("content-type") ?? "").includes("json")) return next();
+    const bytes = await c.req.arrayBuffer(); // cached by Hono; the validator re-reads it
+    if (bytes.byteLength > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
+    try {
+      strictUtf8.decode(bytes);
+    } catch {
+      throw new AppError("BAD_REQUEST", "Request body is not valid UTF-8");
+    }
+    return next();
+  };
+}

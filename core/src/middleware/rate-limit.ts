@@ -1,0 +1,49 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { AppError } from "../errors";
+import type { RateDecision } from "../lib/gcra";
+import type { AppEnv } from "../types";
+import { clientIp } from "./client-ip";
+
+const MINUTE = 60_000;
+
+function applyHeaders(c: Context, d: RateDecision) {
+  c.header("RateLimit-Limit", String(d.limit));
+  c.header("RateLimit-Remaining", String(d.remaining));
+  c.header("RateLimit-Reset", String(Math.ceil(d.resetMs / 1000)));
+}
+
+function refuse(c: Context<AppEnv>, scope: string, d: RateDecision): never {
+  c.get("services").metrics.rateLimited.inc({ scope });
+  const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
+  throw new AppError("RATE_LIMITED", "Too many requests", { scope }, {
+    "Retry-After": retryAfter,
+    "RateLimit-Limit": String(d.limit),
+    "RateLimit-Remaining": "0",
+    "RateLimit-Reset": retryAfter,
+  });
+}
+
+/** Per-IP limit; `scope` separates the stricter auth budget from the general one. */
+export function limitByIp(scope: "ip" | "auth"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { limiter, env } = c.get("services");
+    const limit = scope === "auth" ? env.RATE_LIMIT_AUTH_PER_MIN : env.RATE_LIMIT_IP_PER_MIN;
+    const d = await limiter.check(`tcc:rl:${scope}:${clientIp(c, env.TRUST_PROXY)}`, { limit, periodMs: MINUTE });
+    if (!d.allowed) refuse(c, scope, d);
+    if (scope === "ip") applyHeaders(c, d);
+    await next();
+  };
+}
+
+/** Per-user limit, after authentication; its headers are the ones the client sees. */
+export function limitByUser(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const auth = c.get("auth");
+    if (!auth) return next();
+    const { limiter, env } = c.get("services");
+    const d = await limiter.check(`tcc:rl:user:${auth.userId}`, { limit: env.RATE_LIMIT_USER_PER_MIN, periodMs: MINUTE });
+    if (!d.allowed) refuse(c, "user", d);
+    applyHeaders(c, d);
+    await next();
+  };
+}

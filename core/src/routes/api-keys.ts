@@ -1,0 +1,52 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { SCOPES } from "../contracts/tokens";
+import { requireSession } from "../middleware/auth";
+import * as apiKeys from "../services/api-keys";
+import type { App, AppEnv } from "../types";
+import type { Context } from "hono";
+import { IdParam, Timestamp, errorResponses, json, jsonBody, security, text } from "./common";
+
+const ApiKey = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    prefix: z.string(),
+    scopes: z.array(z.string()),
+    createdAt: z.string(),
+    lastUsedAt: z.string().nullable(),
+    expiresAt: z.string().nullable(),
+    revokedAt: z.string().nullable(),
+  })
+  .openapi("ApiKey");
+
+const tags = ["api-keys"];
+
+// Keys are managed from a signed-in session only: a leaked key must not mint more keys.
+const sessionCtx = (c: Context<AppEnv>) => ({ userId: requireSession(c).userId, s: c.get("services") });
+
+export function registerApiKeys(app: App) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/api-keys",
+      tags,
+      security,
+      request: jsonBody(z.object({ name: text(100).min(1), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: Timestamp.optional() }).strict()),
+      responses: { 201: json(ApiKey.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("NewApiKey"), "Created"), ...errorResponses },
+    }),
+    async (c) => c.json(await apiKeys.createApiKey(sessionCtx(c), c.req.valid("json")), 201),
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/v1/api-keys", tags, security, responses: { 200: json(z.object({ items: z.array(ApiKey) }), "Your keys, newest first"), ...errorResponses } }),
+    async (c) => c.json({ items: await apiKeys.listApiKeys(sessionCtx(c)) }, 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "delete", path: "/v1/api-keys/{id}", tags, security, request: { params: IdParam }, responses: { 204: { description: "Revoked" }, ...errorResponses } }),
+    async (c) => {
+      await apiKeys.revokeApiKey(sessionCtx(c), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { requireSession } from "../middleware/auth";
+import { limitByIp } from "../middleware/rate-limit";
+import * as accounts from "../services/accounts";
+import { audit } from "../services/audit";
+import { refreshSession, revokeFamily } from "../services/sessions";
+import type { App } from "../types";
+import { clientMeta, errorResponses, json, jsonBody, security, text } from "./common";
+
+const Email = z.string().trim().email().max(254);
+// OWASP: at least 8; the upper bound keeps hashing cost bounded.
+const Password = text(256).min(8);
+
+const User = z.object({ id: z.string(), email: z.string(), displayName: z.string().nullable(), createdAt: z.string() }).openapi("User");
+const Tokens = z.object({ accessToken: z.string(), refreshToken: z.string(), tokenType: z.literal("Bearer"), expiresIn: z.number() });
+const Session = Tokens.extend({ user: User }).openapi("Session");
+
+const tags = ["auth"];
+
+export function registerAuth(app: App) {
+  // Stricter per-IP budget on every credential-handling route.
+  for (const path of ["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"]) app.use(path, limitByIp("auth"));
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/register",
+      tags,
+      request: jsonBody(z.object({ email: Email, password: Password, displayName: text(100).optional() }).strict()),
+      responses: { 201: json(Session, "Account created and signed in"), 409: json(z.any(), "Email taken"), ...errorResponses },
+    }),
+    async (c) => c.json(await accounts.register(c.get("services"), c.req.valid("json"), clientMeta(c)), 201),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/login",
+      tags,
+      request: jsonBody(z.object({ email: Email, password: text(256).min(1) }).strict()),
+      responses: { 200: json(Session, "Signed in"), ...errorResponses },
+    }),
+    async (c) => c.json(await accounts.login(c.get("services"), c.req.valid("json"), clientMeta(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/refresh",
+      tags,
+      request: jsonBody(z.object({ refreshToken: z.string().min(1).max(200) }).strict()),
+      responses: { 200: json(Tokens.openapi("Tokens"), "Rotated: the old refresh token is spent"), ...errorResponses },
+    }),
+    async (c) => c.json(await refreshSession(c.get("services"), c.req.valid("json").refreshToken, clientMeta(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "post", path: "/v1/auth/logout", tags, security, responses: { 204: { description: "Signed out: refresh and access tokens of this login stop working" }, ...errorResponses } }),
+    async (c) => {
+      const auth = requireSession(c);
+      const s = c.get("services");
+      await revokeFamily(s, auth.userId, auth.sessionId as string);
+      await audit(s, { userId: auth.userId, action: "auth.logout", targetType: "session", targetId: auth.sessionId, ...clientMeta(c) });
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/v1/auth/me", tags, security, responses: { 200: json(User, "The signed-in user"), ...errorResponses } }),
+    async (c) => c.json(await accounts.me(c.get("services"), c.get("auth")?.userId as string), 200),
+  );
+
+  app.get("/.well-known/jwks.json", (c) => {
+    c.header("Cache-Control", "public, max-age=300");
+    return c.json({ keys: c.get("services").tokens.publicJwks });
+  });
+}

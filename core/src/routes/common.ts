@@ -1,0 +1,56 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { ErrorEnvelope } from "../contracts/errors";
+import { requireScope } from "../middleware/auth";
+import { clientIp } from "../middleware/client-ip";
+import type { Ctx } from "../services";
+import type { Scope } from "../contracts/tokens";
+import type { AppEnv } from "../types";
+
+/** Postgres text cannot hold NUL; refuse it up front with a clear message instead of a 500. */
+export const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes("\u0000"), "must not contain NUL characters");
+
+export const Uuid = z.string().uuid();
+export const IdParam = z.object({ id: Uuid.openapi({ param: { name: "id", in: "path" } }) });
+
+export const Limit = z.coerce.number().int().min(1).max(100).default(25);
+export const CursorParam = z.string().max(512).optional().openapi({ description: "nextCursor from the previous page" });
+export const Timestamp = z.string().datetime({ offset: true });
+
+export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
+  body: { content: { "application/json": { schema } }, required: true },
+});
+
+const err = (description: string) => json(ErrorEnvelope, description);
+export const errorResponses = {
+  400: err("Invalid request"),
+  401: err("Missing or invalid credentials"),
+  403: err("The credentials lack a required scope"),
+  404: err("Not found (also for other users' objects)"),
+  429: err("Rate limited; see Retry-After"),
+} as const;
+
+export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
+
+export const security = [{ bearer: [] as string[] }];
+
+/** The caller, checked for `scope`, as the Ctx services take. */
+export function ctxOf(c: Context<AppEnv>, scope: Scope): Ctx {
+  const auth = requireScope(c, scope);
+  return { userId: auth.userId, s: c.get("services") };
+}
+
+export function clientMeta(c: Context<AppEnv>) {
+  const s = c.get("services");
+  return { ip: clientIp(c, s.env.TRUST_PROXY), userAgent: c.req.header("user-agent"), requestId: c.get("requestId") };
+}

@@ -1,0 +1,116 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { idempotent } from "../services/idempotency";
+import * as entries from "../services/entries";
+import type { App } from "../types";
+import { CursorParam, IdParam, Limit, Timestamp, Uuid, ctxOf, errorResponses, json, jsonBody, page, security, text } from "./common";
+
+export const MAX_CONTENT = 1024 * 1024;
+
+const Tags = z.array(text(64).min(1)).max(50);
+
+export const Entry = z
+  .object({
+    id: Uuid,
+    title: z.string(),
+    content: z.string(),
+    topicId: Uuid.nullable(),
+    tags: z.array(z.string()),
+    occurredAt: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    deletedAt: z.string().nullable(),
+  })
+  .openapi("Entry");
+
+const EntryCreate = z
+  .object({
+    title: text(500).min(1),
+    content: text(MAX_CONTENT).optional().openapi({ description: "Markdown, up to 1 MiB" }),
+    topicId: Uuid.nullable().optional(),
+    tags: Tags.optional().openapi({ description: "Tag names; unknown ones are created" }),
+    occurredAt: Timestamp.optional().openapi({ description: "When it happened; defaults to now (back-dating allowed)" }),
+  })
+  .strict()
+  .openapi("EntryCreate");
+
+const EntryPatch = EntryCreate.partial().strict().openapi("EntryPatch");
+
+/** Filters shared with search. `tag` may repeat or hold a comma list; all must match. */
+export const EntryFilterQuery = z.object({
+  tag: z
+    .union([z.string(), z.array(z.string())])
+    .optional()
+    .transform((v) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).flatMap((t) => t.split(","))))
+    .openapi({ description: "Tag name; repeat or comma-separate for entries carrying all of them" }),
+  topicId: Uuid.optional(),
+  from: Timestamp.optional().openapi({ description: "occurredAt ≥ from" }),
+  to: Timestamp.optional().openapi({ description: "occurredAt ≤ to" }),
+  limit: Limit,
+  cursor: CursorParam,
+});
+
+const ListQuery = EntryFilterQuery.extend({
+  sort: z.enum(["occurredAt", "createdAt", "updatedAt"]).default("occurredAt"),
+  order: z.enum(["asc", "desc"]).default("desc"),
+  deleted: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true")
+    .openapi({ description: "true lists the trash instead" }),
+});
+
+const DeleteQuery = z.object({
+  purge: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true")
+    .openapi({ description: "true removes the entry for good instead of moving it to the trash" }),
+});
+
+const tags = ["entries"];
+const IdempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
+
+export function registerEntries(app: App) {
+  app.openapi(
+    createRoute({ method: "post", path: "/v1/entries", tags, security, request: { headers: IdempotencyHeader, ...jsonBody(EntryCreate) }, responses: { 201: json(Entry, "Created"), ...errorResponses } }),
+    async (c) => {
+      const ctx = ctxOf(c, "entries:write");
+      const input = c.req.valid("json");
+      const { status, body } = await idempotent(ctx, c.req.valid("header")["idempotency-key"], "POST /v1/entries", input, async () => ({
+        status: 201,
+        body: await entries.createEntry(ctx, input),
+      }));
+      return c.json(body as z.infer<typeof Entry>, status as 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/v1/entries", tags, security, request: { query: ListQuery }, responses: { 200: json(page(Entry, "EntryPage"), "A page of entries"), ...errorResponses } }),
+    async (c) => c.json(await entries.listEntries(ctxOf(c, "entries:read"), c.req.valid("query")), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "get", path: "/v1/entries/{id}", tags, security, request: { params: IdParam }, responses: { 200: json(Entry, "The entry"), ...errorResponses } }),
+    async (c) => c.json(await entries.getEntry(ctxOf(c, "entries:read"), c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "patch", path: "/v1/entries/{id}", tags, security, request: { params: IdParam, ...jsonBody(EntryPatch) }, responses: { 200: json(Entry, "Updated"), ...errorResponses } }),
+    async (c) => c.json(await entries.updateEntry(ctxOf(c, "entries:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({ method: "delete", path: "/v1/entries/{id}", tags, security, request: { params: IdParam, query: DeleteQuery }, responses: { 204: { description: "Deleted" }, ...errorResponses } }),
+    async (c) => {
+      const ctx = ctxOf(c, "entries:write");
+      const { id } = c.req.valid("param");
+      await (c.req.valid("query").purge ? entries.purgeEntry(ctx, id) : entries.deleteEntry(ctx, id));
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({ method: "post", path: "/v1/entries/{id}/restore", tags, security, request: { params: IdParam }, responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses } }),
+    async (c) => c.json(await entries.restoreEntry(ctxOf(c, "entries:write"), c.req.valid("param").id), 200),
+  );
+}

@@ -1,0 +1,28 @@
+import type { Database } from "@tcc/db";
+import type { AccessTokens } from "./auth/tokens";
+import type { Env } from "./env";
+import type { KV } from "./lib/kv";
+import type { Logger } from "./lib/logger";
+import type { Metrics } from "./lib/metrics";
+import type { RateLimiter } from "./lib/rate-limit";
+import type { ReadCache } from "./lib/read-cache";
+
+/** Everything a request handler may touch, built once by main.ts (or by a test harness). */
+export interface Services {
+  env: Env;
+  db: Database;
+  /** Redis, or process memory in the embedded default. */
+  kv: KV;
+  cache: ReadCache;
+  limiter: RateLimiter;
+  tokens: AccessTokens;
+  logger: Logger;
+  metrics: Metrics;
+  clock: () => Date;
+}
+
+/** What a service function knows about its caller. */
+export interface Ctx {
+  userId: string;
+  s: Services;
+}

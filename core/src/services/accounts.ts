@@ -1,0 +1,82 @@
+import { schema } from "@tcc/db";
+import { sql } from "drizzle-orm";
+import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords";
+import { sha256 } from "../auth/secrets";
+import { AppError } from "../errors";
+import type { Services } from "../services";
+import { audit } from "./audit";
+import { type TokenPair, startSession } from "./sessions";
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  displayName: string | null;
+  createdAt: string;
+}
+
+interface ClientMeta {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
+
+const toPublic = (u: typeof schema.users.$inferSelect): PublicUser => ({
+  id: u.id,
+  email: u.email,
+  displayName: u.displayName,
+  createdAt: u.createdAt.toISOString(),
+});
+
+export const normaliseEmail = (email: string) => email.trim().toLowerCase();
+
+export async function register(
+  s: Services,
+  input: { email: string; password: string; displayName?: string },
+  meta: ClientMeta,
+): Promise<{ user: PublicUser } & TokenPair> {
+  const passwordHash = await hashPassword(input.password);
+  const [user] = await s.db.primary
+    .insert(schema.users)
+    .values({ email: normaliseEmail(input.email), passwordHash, displayName: input.displayName ?? null })
+    .onConflictDoNothing()
+    .returning();
+  if (!user) throw new AppError("CONFLICT", "An account with this email already exists");
+  await audit(s, { userId: user.id, action: "auth.register", ...meta });
+  return { user: toPublic(user), ...(await startSession(s, user.id, meta)) };
+}
+
+const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
+
+/**
+ * Password login, throttled per account: after LOGIN_MAX_FAILURES failures the account
+ * refuses logins for LOGIN_LOCKOUT_S (per-IP throttling is the auth rate limit).
+ */
+export async function login(s: Services, input: { email: string; password: string }, meta: ClientMeta): Promise<{ user: PublicUser } & TokenPair> {
+  const email = normaliseEmail(input.email);
+  const key = failureKey(email);
+  const failures = Number((await s.kv.get(key)) ?? 0);
+  if (failures >= s.env.LOGIN_MAX_FAILURES) {
+    throw new AppError("RATE_LIMITED", "Too many failed logins for this account; try again later", undefined, {
+      "Retry-After": String(s.env.LOGIN_LOCKOUT_S),
+    });
+  }
+  const [user] = await s.db.primary
+    .select()
+    .from(schema.users)
+    .where(sql`lower(${schema.users.email}) = ${email} and ${schema.users.deletedAt} is null`);
+  const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await burnPasswordCheck(input.password), false);
+  if (!user || !ok) {
+    await s.kv.incr(key, s.env.LOGIN_LOCKOUT_S);
+    await audit(s, { userId: user?.id, action: "auth.login_failed", ...meta, metadata: { emailHash: sha256(email) } });
+    throw new AppError("UNAUTHORIZED", "Email or password is incorrect");
+  }
+  await s.kv.del([key]);
+  await audit(s, { userId: user.id, action: "auth.login", ...meta });
+  return { user: toPublic(user), ...(await startSession(s, user.id, meta)) };
+}
+
+export async function me(s: Services, userId: string): Promise<PublicUser> {
+  const [user] = await s.db.primary.select().from(schema.users).where(sql`${schema.users.id} = ${userId} and ${schema.users.deletedAt} is null`);
+  if (!user) throw new AppError("NOT_FOUND", "User not found");
+  return toPublic(user);
+}

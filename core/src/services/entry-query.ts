@@ -1,0 +1,84 @@
+import { schema } from "@tcc/db";
+import { type SQL, eq, gte, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { afterTimestamp, timestampCursorValue } from "./keyset";
+
+const e = schema.entries;
+
+export interface EntryView {
+  id: string;
+  title: string;
+  content: string;
+  topicId: string | null;
+  tags: string[];
+  occurredAt: string;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+}
+
+/** The columns every entry read selects; tags come from a correlated subquery, sorted by name. */
+export const entryColumns = {
+  id: e.id,
+  title: e.title,
+  content: e.content,
+  topicId: e.topicId,
+  occurredAt: e.occurredAt,
+  createdAt: e.createdAt,
+  updatedAt: e.updatedAt,
+  deletedAt: e.deletedAt,
+  tags: sql<string[]>`coalesce((select array_agg(t.name order by lower(t.name)) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = ${e.id}), '{}')`,
+};
+
+type EntryRow = { [K in keyof typeof entryColumns]: unknown } & {
+  occurredAt: Date;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+};
+
+export function toView(r: EntryRow): EntryView {
+  return {
+    id: r.id as string,
+    title: r.title as string,
+    content: r.content as string,
+    topicId: (r.topicId as string | null) ?? null,
+    tags: (r.tags as string[] | null) ?? [],
+    occurredAt: new Date(r.occurredAt).toISOString(),
+    createdAt: new Date(r.createdAt).toISOString(),
+    updatedAt: new Date(r.updatedAt).toISOString(),
+    deletedAt: r.deletedAt ? new Date(r.deletedAt).toISOString() : null,
+  };
+}
+
+export interface EntryFilters {
+  tags?: string[];
+  topicId?: string;
+  from?: string;
+  to?: string;
+  deleted?: boolean;
+}
+
+/** WHERE conditions shared by list and search; always scoped to the user. */
+export function entryConditions(userId: string, f: EntryFilters): SQL[] {
+  const conds: SQL[] = [eq(e.userId, userId), f.deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt)];
+  if (f.topicId) conds.push(eq(e.topicId, f.topicId));
+  if (f.from) conds.push(gte(e.occurredAt, new Date(f.from)));
+  if (f.to) conds.push(lte(e.occurredAt, new Date(f.to)));
+  const tags = [...new Set((f.tags ?? []).map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  if (tags.length) {
+    // Entries carrying every requested tag.
+    conds.push(sql`${e.id} in (select et.entry_id from entry_tags et join tags t on t.id = et.tag_id
+      where et.user_id = ${userId} and lower(t.name) in ${tags} group by et.entry_id having count(*) = ${tags.length})`);
+  }
+  return conds;
+}
+
+export const SORT_COLUMNS = { occurredAt: e.occurredAt, createdAt: e.createdAt, updatedAt: e.updatedAt } as const;
+export type SortKey = keyof typeof SORT_COLUMNS;
+
+/** The sort value as a cursor keeps it. */
+export const cursorValue = (sort: SortKey) => timestampCursorValue(SORT_COLUMNS[sort]);
+
+/** Keyset condition after the cursor, in the list's sort order. */
+export const afterCursor = (raw: string | undefined, sort: SortKey, order: "asc" | "desc"): SQL | undefined =>
+  afterTimestamp(raw, SORT_COLUMNS[sort], e.id, order);

@@ -1,0 +1,21 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Scope } from "./contracts/tokens";
+import type { Services } from "./services";
+
+export interface AuthInfo {
+  userId: string;
+  /** null means a first-party session: every scope. */
+  scopes: ReadonlySet<Scope> | null;
+  sessionId?: string;
+  apiKeyId?: string;
+}
+
+export interface AppEnv {
+  Variables: {
+    services: Services;
+    requestId: string;
+    auth?: AuthInfo;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

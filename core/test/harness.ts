@@ -1,0 +1,125 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../src/app";
+import { closeServices, createServices, openMigratedDatabase } from "../src/bootstrap";
+import { type Env, parseEnv } from "../src/env";
+import { createLogger } from "../src/lib/logger";
+import type { Services } from "../src/services";
+import type { App } from "../src/types";
+
+/**
+ * Test services come from scripts/test.sh (real Postgres primary + streaming replica, real
+ * Redis). Running `bun test` without them is a setup mistake, so say so plainly.
+ */
+export function serviceEnv(): Record<string, string> {
+  const { DATABASE_URL, DATABASE_REPLICA_URLS, REDIS_URL } = process.env;
+  if (!DATABASE_URL || !REDIS_URL) {
+    throw new Error("DATABASE_URL and REDIS_URL are not set: run the suite with `npm test`, which starts PostgreSQL and Redis");
+  }
+  return { DATABASE_URL, DATABASE_REPLICA_URLS: DATABASE_REPLICA_URLS ?? "", REDIS_URL };
+}
+
+export function testEnv(overrides: Record<string, string> = {}): Env {
+  return parseEnv({
+    ...serviceEnv(),
+    DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-test-")),
+    LOG_LEVEL: "silent",
+    // Generous defaults: every test request comes from one "IP"; limit tests set their own.
+    RATE_LIMIT_IP_PER_MIN: "1000000",
+    RATE_LIMIT_USER_PER_MIN: "1000000",
+    RATE_LIMIT_AUTH_PER_MIN: "1000000",
+    ...overrides,
+  });
+}
+
+let migrated: Promise<void> | undefined;
+/** Migrations run once per test process, not once per harness. */
+function migrateOnce(env: Env) {
+  migrated ??= openMigratedDatabase(env, createLogger("silent")).then((db) => db.close());
+  return migrated;
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class Client {
+  constructor(
+    private readonly app: App,
+    readonly token?: string,
+    readonly info: { id: string; email: string; password: string; refreshToken?: string } = { id: "", email: "", password: "" },
+  ) {}
+
+  withToken(token: string | undefined) {
+    return new Client(this.app, token, this.info);
+  }
+
+  async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
+    const h: Record<string, string> = { ...headers };
+    if (this.token) h.authorization = `Bearer ${this.token}`;
+    let payload: BodyInit | undefined;
+    if (body !== undefined) {
+      payload = typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+      h["content-type"] ??= "application/json";
+    }
+    const res = await this.app.request(path, { method, headers: h, body: payload });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {}
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>("GET", path, undefined, headers);
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>("POST", path, body ?? {}, headers);
+  }
+  patch<T = any>(path: string, body: unknown) {
+    return this.request<T>("PATCH", path, body);
+  }
+  put<T = any>(path: string, body: unknown) {
+    return this.request<T>("PUT", path, body);
+  }
+  del<T = any>(path: string) {
+    return this.request<T>("DELETE", path);
+  }
+}
+
+let counter = 0;
+export const uniqueEmail = (label = "user") => `${label}-${Date.now().toString(36)}-${process.pid}-${++counter}@example.test`;
+
+export interface Harness {
+  app: App;
+  services: Services;
+  anon: Client;
+  /** A freshly registered, signed-in user of their own. */
+  user(label?: string): Promise<Client>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(overrides: Record<string, string> = {}): Promise<Harness> {
+  const env = testEnv(overrides);
+  await migrateOnce(env);
+  const services = await createServices(env);
+  const app = createApp(services);
+  const anon = new Client(app);
+  return {
+    app,
+    services,
+    anon,
+    async user(label) {
+      const email = uniqueEmail(label);
+      const password = "correct horse battery staple";
+      const res = await anon.post("/v1/auth/register", { email, password });
+      if (res.status !== 201) throw new Error(`register failed: ${res.status} ${JSON.stringify(res.body)}`);
+      return new Client(app, res.body.accessToken, { id: res.body.user.id, email, password, refreshToken: res.body.refreshToken });
+    },
+    close: () => closeServices(services),
+  };
+}

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { type Harness, createHarness } from "./harness";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(() => h.close());
+
+const metricValue = (text: string, line: RegExp) => {
+  const m = text.split("\n").find((l) => line.test(l));
+  return m ? Number(m.split(" ").pop()) : 0;
+};
+
+describe("health, docs and metrics", () => {
+  test("healthz is alive and readyz reports database, cache and replicas", async () => {
+    expect((await h.anon.get("/healthz")).body).toEqual({ status: "ok" });
+    const ready = await h.anon.get("/readyz");
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe("ok");
+    expect(ready.body.checks.database).toEqual({ status: "ok", driver: "postgres" });
+    expect(ready.body.checks.cache).toEqual({ status: "ok", kind: "redis" });
+    expect(ready.body.checks.replicas.length).toBeGreaterThan(0);
+    expect(ready.body.checks.replicas.every((r: { healthy: boolean }) => r.healthy)).toBe(true);
+  });
+
+  test("the OpenAPI 3.1 document lists the routes and the docs page serves", async () => {
+    const doc = await h.anon.get("/openapi.json");
+    expect(doc.body.openapi).toBe("3.1.0");
+    for (const path of ["/v1/entries", "/v1/entries/{id}", "/v1/auth/login", "/v1/search", "/v1/tags", "/v1/topics", "/v1/links", "/v1/api-keys"]) {
+      expect(Object.keys(doc.body.paths)).toContain(path);
+    }
+    const docs = await h.anon.get("/docs");
+    expect(docs.status).toBe(200);
+    expect(String(docs.body)).toContain("/openapi.json");
+  });
+
+  test("metrics count requests by route template, never by raw path", async () => {
+    const u = await h.user();
+    const { body } = await u.post("/v1/entries", { title: "m" });
+    await u.get(`/v1/entries/${body.id}`);
+    const text = String((await h.anon.get("/metrics")).body);
+    expect(text).toMatch(/tcc_requests_total\{method="GET",route="\/v1\/entries\/:id",status="200"\} \d+/);
+    expect(text).toContain("tcc_request_duration_seconds_bucket");
+    expect(text).not.toContain(body.id);
+    expect(text).toContain("tcc_cache_requests_total");
+    expect(text).toContain("tcc_db_replica_healthy");
+    expect(text).toContain("process_cpu_user_seconds_total");
+  });
+
+  test("unknown routes get the error envelope and a request id", async () => {
+    const res = await h.anon.get("/v1/nope", { "x-request-id": "req-123" });
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: "NOT_FOUND", requestId: "req-123" });
+    expect(res.headers.get("x-request-id")).toBe("req-123");
+  });
+
+  test("security headers are set", async () => {
+    const res = await h.anon.get("/healthz");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("strict-transport-security")).toContain("max-age");
+  });
+});
+
+describe("cache", () => {
+  test("a repeated read is a cache hit and a write invalidates it", async () => {
+    const u = await h.user();
+    const { body } = await u.post("/v1/entries", { title: "v1" });
+    const hits = async () => metricValue(String((await h.anon.get("/metrics")).body), /^tcc_cache_requests_total\{cache="entry",result="hit"\}/);
+    await u.get(`/v1/entries/${body.id}`);
+    const before = await hits();
+    expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("v1");
+    expect(await hits()).toBe(before + 1);
+    await u.patch(`/v1/entries/${body.id}`, { title: "v2" });
+    expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("v2");
+    expect((await u.get("/v1/entries")).body.items[0].title).toBe("v2");
+  });
+
+  test("tag counts follow entry writes", async () => {
+    const u = await h.user();
+    await u.post("/v1/entries", { title: "a", tags: ["x"] });
+    expect((await u.get("/v1/tags")).body.items[0].entryCount).toBe(1);
+    const { body } = await u.post("/v1/entries", { title: "b", tags: ["x"] });
+    expect((await u.get("/v1/tags")).body.items[0].entryCount).toBe(2);
+    await u.del(`/v1/entries/${body.id}`);
+    expect((await u.get("/v1/tags")).body.items[0].entryCount).toBe(1);
+  });
+});
+
+describe("rate limits", () => {
+  test("per-user limit answers 429 with Retry-After and RateLimit headers", async () => {
+    const strict = await createHarness({ RATE_LIMIT_USER_PER_MIN: "3" });
+    try {
+      const u = await strict.user();
+      const statuses: number[] = [];
+      let last: Awaited<ReturnType<typeof u.get>> | undefined;
+      for (let i = 0; i < 4; i++) {
+        last = await u.get("/v1/entries");
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(last?.body.error.code).toBe("RATE_LIMITED");
+      expect(Number(last?.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(last?.headers.get("ratelimit-remaining")).toBe("0");
+      // Another user has their own budget.
+      expect((await (await strict.user()).get("/v1/entries")).status).toBe(200);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test("auth routes have a stricter per-IP budget", async () => {
+    const strict = await createHarness({ RATE_LIMIT_AUTH_PER_MIN: "2" });
+    try {
+      const tries = [];
+      for (let i = 0; i < 3; i++) tries.push((await strict.anon.post("/v1/auth/login", { email: `x${i}@example.test`, password: "whatever" })).status);
+      expect(tries).toEqual([401, 401, 429]);
+    } finally {
+      await strict.close();
+    }
+  });
+});

@@ -1,0 +1,6 @@
+export { migrate, migrationsFolder, embeddingDims } from "./migrate";
+export { createPgliteDatabase } from "./pglite-client";
+export { createPostgresDatabase, type PostgresOptions } from "./postgres-client";
+export * as schema from "./schema";
+export { RecentWriters } from "./sticky";
+export type { Database, Drizzle, ReplicaStatus, Tx } from "./types";

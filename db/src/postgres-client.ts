@@ -1,0 +1,117 @@
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema";
+import { RecentWriters } from "./sticky";
+import type { Database, Drizzle, ReplicaStatus } from "./types";
+
+export interface PostgresOptions {
+  url: string;
+  replicaUrls: string[];
+  poolMax: number;
+  replicaPoolMax: number;
+  idleTimeoutSeconds: number;
+  connectTimeoutSeconds: number;
+  statementTimeoutMs: number;
+  /** How long after a write a user's reads stay on the primary. */
+  readYourWritesMs: number;
+  /** A replica further behind than this is treated as unhealthy. */
+  maxReplicaLagSeconds: number;
+  healthIntervalMs: number;
+}
+
+interface Replica {
+  url: string;
+  sql: postgres.Sql;
+  db: Drizzle;
+  healthy: boolean;
+  lagSeconds: number | null;
+}
+
+function pool(url: string, max: number, o: PostgresOptions) {
+  return postgres(url, {
+    max,
+    idle_timeout: o.idleTimeoutSeconds,
+    connect_timeout: o.connectTimeoutSeconds,
+    onnotice: () => {},
+    connection: { statement_timeout: o.statementTimeoutMs, application_name: "tcc-core" },
+  });
+}
+
+export function createPostgresDatabase(o: PostgresOptions): Database {
+  const primarySql = pool(o.url, o.poolMax, o);
+  const primary = drizzle({ client: primarySql, schema }) as unknown as Drizzle;
+  const replicas: Replica[] = o.replicaUrls.map((url) => {
+    const sql = pool(url, o.replicaPoolMax, o);
+    // Replicas start unhealthy and are admitted by the first health check.
+    return { url, sql, db: drizzle({ client: sql, schema }) as unknown as Drizzle, healthy: false, lagSeconds: null };
+  });
+  const writers = new RecentWriters(o.readYourWritesMs);
+  const routing = { primary: 0, replica: 0 };
+  let next = 0;
+
+  async function check(r: Replica) {
+    try {
+      // Lag is zero when the replica has replayed everything it received, whatever the clock says.
+      const [row] = await r.sql<{ lag: number | null }[]>`
+        select case when pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() then 0
+          else extract(epoch from now() - pg_last_xact_replay_timestamp())::float8 end as lag`;
+      r.lagSeconds = row?.lag ?? 0;
+      r.healthy = r.lagSeconds <= o.maxReplicaLagSeconds;
+    } catch {
+      r.healthy = false;
+      r.lagSeconds = null;
+    }
+  }
+  const checkAll = () => Promise.all(replicas.map(check));
+  const timer = replicas.length ? setInterval(checkAll, o.healthIntervalMs) : undefined;
+  timer?.unref?.();
+  const ready = checkAll();
+
+  return {
+    driver: "postgres",
+    primary,
+    read(userId) {
+      if (userId && writers.isRecent(userId)) {
+        routing.primary++;
+        return primary;
+      }
+      for (let i = 0; i < replicas.length; i++) {
+        const r = replicas[(next + i) % replicas.length] as Replica;
+        if (r.healthy) {
+          next = (next + i + 1) % replicas.length;
+          routing.replica++;
+          return r.db;
+        }
+      }
+      routing.primary++;
+      return primary;
+    },
+    markWrite: (userId) => writers.mark(userId),
+    async ping() {
+      await ready;
+      try {
+        await primarySql`select 1`;
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    replicas: (): ReplicaStatus[] => replicas.map(({ url, healthy, lagSeconds }) => ({ url: redact(url), healthy, lagSeconds })),
+    routing,
+    async close() {
+      if (timer) clearInterval(timer);
+      await Promise.all([primarySql.end({ timeout: 5 }), ...replicas.map((r) => r.sql.end({ timeout: 5 }))]);
+    },
+  };
+}
+
+/** Replica URLs appear in /readyz; never show their passwords. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return "invalid-url";
+  }
+}

@@ -1,0 +1,47 @@
+import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { createdAt, id, userId } from "./columns";
+import { users } from "./users";
+
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    // Nullable: failed logins for unknown accounts are audited too.
+    userId: uuid("user_id"),
+    action: text("action").notNull(),
+    targetType: text("target_type"),
+    targetId: text("target_id"),
+    ip: text("ip"),
+    requestId: text("request_id"),
+    metadata: jsonb("metadata"),
+    createdAt: createdAt(),
+  },
+  (t) => [index("audit_log_user_created_idx").on(t.userId, t.createdAt.desc())],
+);
+
+export const userConsent = pgTable(
+  "user_consent",
+  {
+    id: id(),
+    userId: userId().references(() => users.id, { onDelete: "cascade" }),
+    purpose: text("purpose").notNull(),
+    granted: boolean("granted").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("user_consent_user_purpose_idx").on(t.userId, t.purpose, t.createdAt.desc())],
+);
+
+// Idempotency-Key on create POSTs: the first response is stored and replayed for retries.
+export const idempotencyKeys = pgTable(
+  "idempotency_keys",
+  {
+    userId: userId(),
+    key: text("key").notNull(),
+    requestHash: text("request_hash").notNull(),
+    status: integer("status").notNull(),
+    body: jsonb("body").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.key] })],
+);
+

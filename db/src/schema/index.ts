@@ -1,0 +1,5 @@
+export * from "./ai";
+export * from "./compliance";
+export * from "./entries";
+export * from "./files";
+export * from "./users";

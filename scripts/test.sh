@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# `npm test`: installs and starts the real services, runs biome and bun's tests
+# against them, stops the services, and ends on one line "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+S=scripts/services
+. "$S/common.sh"   # for TCC_SERVICES_DIR
+
+bash "$S/install.sh" || { echo "service install failed" >&2; exit 1; }
+# Stop the services however we leave (failure, Ctrl-C); quietly, so nothing
+# follows the summary line. INT/TERM go through exit so the EXIT trap runs.
+trap 'bash "$S/stop.sh" >/dev/null 2>&1' EXIT
+trap 'exit 130' INT TERM
+bash "$S/start.sh" || { echo "service start failed" >&2; exit 1; }
+# TODO(edge): wrangler/workerd for the edge package would start in start.sh
+# (its URL lands in the env file like the others).
+set -a
+# shellcheck disable=SC1091
+. "$TCC_SERVICES_DIR/env"   # also sets TCC_TEST_SERVICES_DIR for the tests
+set +a
+
+status=0
+if ! node_modules/.bin/biome check .; then
+  biome_failed=1; status=1
+fi
+
+log=$(mktemp -t tcc-bun-test.XXXXXX.log)
+# bun prints its report on stderr.
+node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
+bun_status=${PIPESTATUS[0]}
+((bun_status == 0)) || status=1
+
+bash "$S/stop.sh" >/dev/null 2>&1
+trap - EXIT
+
+# bun's closing summary: lines like " 12 pass" and " 0 fail" (colour stripped).
+count() { sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E "^\s*[0-9]+ $1\s*$" | tail -n1 | grep -oE '[0-9]+' || echo 0; }
+pass=$(count pass)
+fail=$(count fail)
+rm -f "$log"
+
+[[ -n ${biome_failed:-} ]] && echo "biome check failed (see above); counting the run as failed" >&2
+((bun_status == 0)) || echo "bun test exited with status $bun_status" >&2
+if ((pass + fail == 0)); then echo "no test ran" >&2; status=1; fi
+echo "$pass passed, $fail failed"
+exit "$status"
