@@ -34,7 +34,14 @@ export function createApp(services: Services): App {
   app.use(observe());
   app.use(secureHeaders({ crossOriginResourcePolicy: "same-origin" }));
   if (env.CORS_ORIGINS.length) {
-    app.use(cors({ origin: env.CORS_ORIGINS, allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"], exposeHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "X-Request-Id"], maxAge: 600 }));
+    app.use(
+      cors({
+        origin: env.CORS_ORIGINS,
+        allowHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+        exposeHeaders: ["RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "X-Request-Id"],
+        maxAge: 600,
+      }),
+    );
   }
   app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES));
   app.use("/v1/*", limitByIp("ip"));

@@ -1,14 +1,14 @@
 import { join } from "node:path";
-import { type Database, createPgliteDatabase, createPostgresDatabase, embeddingDims, migrate } from "@tcc/db";
+import { createPgliteDatabase, createPostgresDatabase, type Database, embeddingDims, migrate } from "@tcc/db";
 import { loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
 import { type KV, MemoryKV } from "./lib/kv";
-import { type Logger, createLogger } from "./lib/logger";
+import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
-import { RedisKV, connectRedis } from "./lib/redis-kv";
+import { connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
 import type { Services } from "./services";
 
 export function openDatabase(env: Env): Promise<Database> {
@@ -35,7 +35,10 @@ export async function openMigratedDatabase(env: Env, logger: Logger): Promise<Da
   await migrate(db, env.DATABASE_URL);
   const dims = await embeddingDims(db);
   if (dims !== null && dims !== env.EMBEDDING_DIMS) {
-    logger.warn({ configured: env.EMBEDDING_DIMS, column: dims }, "EMBEDDING_DIMS differs from document_embeddings.embedding; semantic search needs a re-embed migration");
+    logger.warn(
+      { configured: env.EMBEDDING_DIMS, column: dims },
+      "EMBEDDING_DIMS differs from document_embeddings.embedding; semantic search needs a re-embed migration",
+    );
   }
   return db;
 }
@@ -51,6 +54,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   let limiter: RateLimiter;
   if (env.REDIS_URL) {
     const redis = connectRedis(env.REDIS_URL);
+    if (!(await waitForRedis(redis))) logger.warn("Redis is unreachable; serving from the database and process memory until it returns");
     kv = new RedisKV(redis);
     limiter = new RedisRateLimiter(redis);
   } else {
@@ -68,7 +72,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     env,
     db,
     kv,
-    cache: new ReadCache(kv, metrics, env.CACHE_TTL_S),
+    cache: new ReadCache(kv, metrics, env.CACHE_TTL_S, env.READ_CACHE === "on"),
     limiter,
     tokens,
     logger,

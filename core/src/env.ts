@@ -41,7 +41,11 @@ export const EnvSchema = z.object({
   /** Extra public JWKs (JSON array) still accepted during a key rotation. */
   JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
   ACCESS_TOKEN_TTL_S: z.coerce.number().int().positive().default(900),
-  REFRESH_TOKEN_TTL_S: z.coerce.number().int().positive().default(30 * 24 * 3600),
+  REFRESH_TOKEN_TTL_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * 3600),
 
   RATE_LIMIT_USER_PER_MIN: z.coerce.number().int().positive().default(600),
   RATE_LIMIT_IP_PER_MIN: z.coerce.number().int().positive().default(1200),
@@ -52,8 +56,14 @@ export const EnvSchema = z.object({
   TRUST_PROXY: bool,
 
   CORS_ORIGINS: z.string().optional().transform(csv),
-  MAX_BODY_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024),
   CACHE_TTL_S: z.coerce.number().int().positive().default(300),
+  /** "off" serves every read from the database (for diagnosis and the uncached benchmark). */
+  READ_CACHE: z.enum(["on", "off"]).default("on"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Harness, createHarness } from "./harness";
+import { createHarness, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -20,7 +20,12 @@ describe("API keys", () => {
     expect(write.body.error.code).toBe("FORBIDDEN");
     const list = await u.get("/v1/api-keys");
     expect(list.body.items).toHaveLength(1);
-    expect(list.body.items[0]).toMatchObject({ id: created.body.id, name: "script", scopes: ["entries:read"], prefix: created.body.key.slice(0, 12) });
+    expect(list.body.items[0]).toMatchObject({
+      id: created.body.id,
+      name: "script",
+      scopes: ["entries:read"],
+      prefix: created.body.key.slice(0, 12),
+    });
     expect(JSON.stringify(list.body)).not.toContain(created.body.key);
   });
 
@@ -42,7 +47,11 @@ describe("API keys", () => {
 
   test("an expired key is refused", async () => {
     const u = await h.user();
-    const { body } = await u.post("/v1/api-keys", { name: "old", scopes: ["entries:read"], expiresAt: new Date(Date.now() - 1000).toISOString() });
+    const { body } = await u.post("/v1/api-keys", {
+      name: "old",
+      scopes: ["entries:read"],
+      expiresAt: new Date(Date.now() - 1000).toISOString(),
+    });
     expect((await u.withToken(body.key).get("/v1/entries")).status).toBe(401);
   });
 

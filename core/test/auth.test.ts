@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { SignJWT, generateKeyPair } from "jose";
-import { type Harness, createHarness, uniqueEmail } from "./harness";
+import { generateKeyPair, SignJWT } from "jose";
+import { createHarness, type Harness, uniqueEmail } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Harness, createHarness } from "./harness";
+import { createHarness, type Harness } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -10,14 +10,25 @@ afterAll(() => h.close());
 describe("entries", () => {
   test("a user reads back what they wrote, tags created on first use", async () => {
     const u = await h.user();
-    const made = await u.post("/v1/entries", { title: "Serviced the bike", content: "Chain **oiled**", tags: ["bike", "Maintenance", "bike"], occurredAt: "2025-03-02T10:00:00Z" });
+    const made = await u.post("/v1/entries", {
+      title: "Serviced the bike",
+      content: "Chain **oiled**",
+      tags: ["bike", "Maintenance", "bike"],
+      occurredAt: "2025-03-02T10:00:00Z",
+    });
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ title: "Serviced the bike", content: "Chain **oiled**", tags: ["bike", "Maintenance"], occurredAt: "2025-03-02T10:00:00.000Z", deletedAt: null });
+    expect(made.body).toMatchObject({
+      title: "Serviced the bike",
+      content: "Chain **oiled**",
+      tags: ["bike", "Maintenance"],
+      occurredAt: "2025-03-02T10:00:00.000Z",
+      deletedAt: null,
+    });
     const got = await u.get(`/v1/entries/${made.body.id}`);
     expect(got.status).toBe(200);
     expect(got.body).toEqual(made.body);
     const tags = await u.get("/v1/tags");
-    expect(tags.body.items.map((t: { name: string }) => t.name).sort()).toEqual(["bike", "Maintenance"]);
+    expect(tags.body.items.map((t: { name: string }) => t.name)).toEqual(["bike", "Maintenance"]); // sorted case-insensitively
   });
 
   test("PATCH changes only the given fields and replaces tags", async () => {
@@ -84,7 +95,8 @@ describe("entries", () => {
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe("BAD_REQUEST");
     const notJson = await u.request("POST", "/v1/entries", "title=x", { "content-type": "application/x-www-form-urlencoded" });
-    expect(notJson.status).toBe(400);
+    expect(notJson.status).toBe(415);
+    expect(notJson.body.error.code).toBe("UNSUPPORTED_MEDIA_TYPE");
     const huge = await u.request("POST", "/v1/entries", JSON.stringify({ title: "x", content: "a".repeat(3 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
     expect(huge.body.error.code).toBe("PAYLOAD_TOO_LARGE");
@@ -158,7 +170,8 @@ describe("listing", () => {
   test("filters by tags (all must match), topic and date range; sorts both ways", async () => {
     const u = await h.user();
     const topic = (await u.post("/v1/topics", { name: "Bike" })).body;
-    const mk = (title: string, tags: string[], occurredAt: string, topicId?: string) => u.post("/v1/entries", { title, tags, occurredAt, topicId });
+    const mk = (title: string, tags: string[], occurredAt: string, topicId?: string) =>
+      u.post("/v1/entries", { title, tags, occurredAt, topicId });
     await mk("one", ["a", "b"], "2025-01-01T00:00:00Z", topic.id);
     await mk("two", ["a"], "2025-02-01T00:00:00Z");
     await mk("three", ["b"], "2025-03-01T00:00:00Z", topic.id);
@@ -181,7 +194,9 @@ describe("listing", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await u.get(`/v1/entries?limit=3&sort=createdAt${cursor ? `&cursor=${cursor}` : ""}`);
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await u.get(
+        `/v1/entries?limit=3&sort=createdAt${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       seen.push(...res.body.items.map((e) => e.id));
       cursor = res.body.nextCursor;
       // New entries arrive between pages; they sort before the cursor and must not shift the pages.
@@ -199,7 +214,9 @@ describe("listing", () => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     do {
-      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await u.get(`/v1/entries?limit=2${cursor ? `&cursor=${cursor}` : ""}`);
+      const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await u.get(
+        `/v1/entries?limit=2${cursor ? `&cursor=${cursor}` : ""}`,
+      );
       for (const e of res.body.items) seen.add(e.id);
       cursor = res.body.nextCursor;
     } while (cursor);

@@ -60,9 +60,9 @@ export class Client {
   async request<T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Res<T>> {
     const h: Record<string, string> = { ...headers };
     if (this.token) h.authorization = `Bearer ${this.token}`;
-    let payload: BodyInit | undefined;
+    let payload: NonNullable<RequestInit["body"]> | undefined;
     if (body !== undefined) {
-      payload = typeof body === "string" || body instanceof Uint8Array ? (body as BodyInit) : JSON.stringify(body);
+      payload = typeof body === "string" || body instanceof Uint8Array ? (body as NonNullable<RequestInit["body"]>) : JSON.stringify(body);
       h["content-type"] ??= "application/json";
     }
     const res = await this.app.request(path, { method, headers: h, body: payload });

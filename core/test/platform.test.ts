@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Harness, createHarness } from "./harness";
+import { createHarness, type Harness, type Res, uniqueEmail } from "./harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,7 +27,16 @@ describe("health, docs and metrics", () => {
   test("the OpenAPI 3.1 document lists the routes and the docs page serves", async () => {
     const doc = await h.anon.get("/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");
-    for (const path of ["/v1/entries", "/v1/entries/{id}", "/v1/auth/login", "/v1/search", "/v1/tags", "/v1/topics", "/v1/links", "/v1/api-keys"]) {
+    for (const path of [
+      "/v1/entries",
+      "/v1/entries/{id}",
+      "/v1/auth/login",
+      "/v1/search",
+      "/v1/tags",
+      "/v1/topics",
+      "/v1/links",
+      "/v1/api-keys",
+    ]) {
       expect(Object.keys(doc.body.paths)).toContain(path);
     }
     const docs = await h.anon.get("/docs");
@@ -49,7 +58,8 @@ describe("health, docs and metrics", () => {
   });
 
   test("unknown routes get the error envelope and a request id", async () => {
-    const res = await h.anon.get("/v1/nope", { "x-request-id": "req-123" });
+    const u = await h.user();
+    const res = await u.get("/v1/nope", { "x-request-id": "req-123" });
     expect(res.status).toBe(404);
     expect(res.body.error).toMatchObject({ code: "NOT_FOUND", requestId: "req-123" });
     expect(res.headers.get("x-request-id")).toBe("req-123");
@@ -67,7 +77,8 @@ describe("cache", () => {
   test("a repeated read is a cache hit and a write invalidates it", async () => {
     const u = await h.user();
     const { body } = await u.post("/v1/entries", { title: "v1" });
-    const hits = async () => metricValue(String((await h.anon.get("/metrics")).body), /^tcc_cache_requests_total\{cache="entry",result="hit"\}/);
+    const hits = async () =>
+      metricValue(String((await h.anon.get("/metrics")).body), /^tcc_cache_requests_total\{cache="entry",result="hit"\}/);
     await u.get(`/v1/entries/${body.id}`);
     const before = await hits();
     expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("v1");
@@ -94,7 +105,7 @@ describe("rate limits", () => {
     try {
       const u = await strict.user();
       const statuses: number[] = [];
-      let last: Awaited<ReturnType<typeof u.get>> | undefined;
+      let last: Res | undefined;
       for (let i = 0; i < 4; i++) {
         last = await u.get("/v1/entries");
         statuses.push(last.status);
@@ -111,11 +122,17 @@ describe("rate limits", () => {
   });
 
   test("auth routes have a stricter per-IP budget", async () => {
-    const strict = await createHarness({ RATE_LIMIT_AUTH_PER_MIN: "2" });
+    const strict = await createHarness({ RATE_LIMIT_AUTH_PER_MIN: "2", TRUST_PROXY: "true" });
     try {
+      // A fresh client address per run: limits live in Redis and outlast a single run.
+      const ip = `198.51.100.${Math.floor(Math.random() * 250)}-${Date.now()}`;
+      const login = (from: string, i: number) =>
+        strict.anon.post("/v1/auth/login", { email: uniqueEmail(`x${i}`), password: "whatever" }, { "x-forwarded-for": from });
       const tries = [];
-      for (let i = 0; i < 3; i++) tries.push((await strict.anon.post("/v1/auth/login", { email: `x${i}@example.test`, password: "whatever" })).status);
+      for (let i = 0; i < 3; i++) tries.push((await login(ip, i)).status);
       expect(tries).toEqual([401, 401, 429]);
+      // Another address is unaffected.
+      expect((await login(`${ip}-other`, 9)).status).toBe(401);
     } finally {
       await strict.close();
     }

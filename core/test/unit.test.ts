@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { gcra } from "../src/lib/gcra";
-import { decodeCursor, encodeCursor } from "../src/lib/cursor";
-import { MemoryKV } from "../src/lib/kv";
 import { RecentWriters } from "@tcc/db";
-import { uniqueTagNames } from "../src/services/tag-names";
 import { parseEnv } from "../src/env";
+import { decodeCursor, encodeCursor } from "../src/lib/cursor";
+import { gcra } from "../src/lib/gcra";
+import { MemoryKV } from "../src/lib/kv";
+import { uniqueTagNames } from "../src/services/tag-names";
 
 describe("cursor encoding", () => {
   test("round-trips and is opaque", () => {
@@ -15,7 +15,13 @@ describe("cursor encoding", () => {
   });
 
   test("anything else decodes to null", () => {
-    for (const raw of ["", "bogus", Buffer.from("{}").toString("base64url"), Buffer.from('[1,"x"]').toString("base64url"), Buffer.from('["a","b","c"]').toString("base64url")]) {
+    for (const raw of [
+      "",
+      "bogus",
+      Buffer.from("{}").toString("base64url"),
+      Buffer.from('[1,"x"]').toString("base64url"),
+      Buffer.from('["a","b","c"]').toString("base64url"),
+    ]) {
       expect(decodeCursor(raw)).toBeNull();
     }
   });
@@ -102,7 +108,10 @@ describe("small pure helpers", () => {
     expect(env.DATABASE_URL).toBeUndefined();
     expect(env.PORT).toBe(8080);
     expect(env.EMBEDDING_DIMS).toBe(768);
-    expect(parseEnv({ DATABASE_REPLICA_URLS: "postgres://a/x, postgres://b/x" }).DATABASE_REPLICA_URLS).toEqual(["postgres://a/x", "postgres://b/x"]);
+    expect(parseEnv({ DATABASE_REPLICA_URLS: "postgres://a/x, postgres://b/x" }).DATABASE_REPLICA_URLS).toEqual([
+      "postgres://a/x",
+      "postgres://b/x",
+    ]);
     expect(() => parseEnv({ PORT: "eighty" })).toThrow(/PORT/);
   });
 });

@@ -1,4 +1,4 @@
-import { type JWTPayload, SignJWT, createLocalJWKSet, jwtVerify } from "jose";
+import { createLocalJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
 import { ACCESS_TOKEN_ALG, type AccessClaims } from "../contracts/tokens";
 import { AppError } from "../errors";
 import type { SigningKeys } from "./keys";

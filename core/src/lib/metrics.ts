@@ -1,5 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Database } from "@tcc/db";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
@@ -55,7 +55,7 @@ export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } 
       collect() {
         if (!db) return;
         this.reset();
-        db.replicas().forEach((r, i) => this.set({ replica: String(i) }, r.healthy ? 1 : 0));
+        for (const [i, r] of db.replicas().entries()) this.set({ replica: String(i) }, r.healthy ? 1 : 0);
       },
     }),
     replicaLag: new Gauge({
@@ -66,7 +66,7 @@ export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } 
       collect() {
         if (!db) return;
         this.reset();
-        db.replicas().forEach((r, i) => r.lagSeconds !== null && this.set({ replica: String(i) }, r.lagSeconds));
+        for (const [i, r] of db.replicas().entries()) if (r.lagSeconds !== null) this.set({ replica: String(i) }, r.lagSeconds);
       },
     }),
     poolMax: new Gauge({

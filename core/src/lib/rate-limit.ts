@@ -1,5 +1,5 @@
 import type Redis from "ioredis";
-import { type RateDecision, type RateRule, gcra } from "./gcra";
+import { gcra, type RateDecision, type RateRule } from "./gcra";
 
 export interface RateLimiter {
   check(key: string, rule: RateRule): Promise<RateDecision>;

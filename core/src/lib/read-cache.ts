@@ -1,16 +1,21 @@
-import type { Metrics } from "./metrics";
 import type { KV } from "./kv";
+import type { Metrics } from "./metrics";
+
+/** Bumped after a Redis outage: every cached read made before it is void. */
+export const EPOCH_KEY = "tcc:epoch";
 
 /**
  * Cache-aside for hot per-user reads. Every key embeds the user's data version; any write by
  * the user bumps it, so all their cached reads go stale at once without tracking keys.
- * Entries also carry a TTL, which bounds staleness if a bump is lost while Redis is down.
+ * Writes made while Redis was down bump only process memory, so RedisKV bumps a global epoch
+ * when Redis comes back (see EPOCH_KEY); the epoch is part of every key too.
  */
 export class ReadCache {
   constructor(
     private readonly kv: KV,
     private readonly metrics: Metrics,
     private readonly ttlSeconds: number,
+    private readonly enabled = true,
   ) {}
 
   private versionKey(userId: string) {
@@ -18,8 +23,9 @@ export class ReadCache {
   }
 
   async getOrLoad<T>(userId: string, name: string, args: string, load: () => Promise<T>): Promise<T> {
-    const version = (await this.kv.get(this.versionKey(userId))) ?? "0";
-    const key = `tcc:c:${userId}:${version}:${name}:${args}`;
+    if (!this.enabled) return load();
+    const [epoch, version] = await this.kv.mget([EPOCH_KEY, this.versionKey(userId)]);
+    const key = `tcc:c:${userId}:${epoch ?? 0}.${version ?? 0}:${name}:${args}`;
     const cached = await this.kv.get(key);
     if (cached !== null) {
       this.metrics.cache.inc({ cache: name, result: "hit" });

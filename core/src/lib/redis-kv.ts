@@ -1,6 +1,7 @@
 import Redis from "ioredis";
 import type { KV } from "./kv";
 import { MemoryKV } from "./kv";
+import { EPOCH_KEY } from "./read-cache";
 
 export interface RedisHealth {
   /** Whether the last command reached Redis. */
@@ -22,6 +23,24 @@ export function connectRedis(url: string): Redis {
 }
 
 /**
+ * Waits for the first connection so start-up traffic is not answered from the fallback.
+ * Gives up after `timeoutMs`: the API then starts degraded and Redis is used once it appears.
+ */
+export function waitForRedis(redis: Redis, timeoutMs = 3_000): Promise<boolean> {
+  if (redis.status === "ready") return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      redis.off("ready", onReady);
+      resolve(ok);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once("ready", onReady);
+  });
+}
+
+/**
  * KV over Redis that never takes the API down: when a command fails, the call is answered
  * from a process-local MemoryKV and the failure is counted, so /readyz can say "degraded".
  */
@@ -31,21 +50,28 @@ export class RedisKV implements KV {
   private readonly fallback = new MemoryKV(10_000);
 
   constructor(readonly redis: Redis) {
-    redis.on("error", () => {
-      this.health.up = false;
-    });
-    redis.on("ready", () => {
-      this.health.up = true;
-    });
+    redis.on("error", () => this.markDown());
+    redis.on("ready", () => this.markUp());
+  }
+
+  private markDown() {
+    this.health.up = false;
+  }
+
+  /** Back from an outage (restart or stall): writes meanwhile could not invalidate cached reads, so void them all. */
+  private markUp() {
+    if (this.health.up) return;
+    this.health.up = true;
+    this.redis.incr(EPOCH_KEY).catch(() => this.markDown());
   }
 
   private async attempt<T>(run: () => Promise<T>, local: () => Promise<T>): Promise<T> {
     try {
       const result = await run();
-      this.health.up = true;
+      this.markUp();
       return result;
     } catch {
-      this.health.up = false;
+      this.markDown();
       this.health.errors++;
       return local();
     }
@@ -99,10 +125,10 @@ export class RedisKV implements KV {
   async ping() {
     try {
       await this.redis.ping();
-      this.health.up = true;
+      this.markUp();
       return true;
     } catch {
-      this.health.up = false;
+      this.markDown();
       return false;
     }
   }

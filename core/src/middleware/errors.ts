@@ -23,7 +23,8 @@ export function onError(err: Error, c: Context<AppEnv>) {
   if (err instanceof ZodError) return envelope(c, "VALIDATION_FAILED", "Invalid request", zodDetails(err));
   if (err instanceof HTTPException) {
     // Hono's own validators and body parsers: malformed JSON ends up here.
-    const code: ErrorCode = err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status === 401 ? "UNAUTHORIZED" : "BAD_REQUEST";
+    const byStatus: Record<number, ErrorCode> = { 401: "UNAUTHORIZED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
+    const code = byStatus[err.status] ?? "BAD_REQUEST";
     return envelope(c, code, err.message || "Bad request", undefined, err.status);
   }
   c.get("services")?.logger.error({ err, requestId: c.get("requestId") }, "unhandled error");

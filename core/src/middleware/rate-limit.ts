@@ -15,12 +15,17 @@ function applyHeaders(c: Context, d: RateDecision) {
 function refuse(c: Context<AppEnv>, scope: string, d: RateDecision): never {
   c.get("services").metrics.rateLimited.inc({ scope });
   const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
-  throw new AppError("RATE_LIMITED", "Too many requests", { scope }, {
-    "Retry-After": retryAfter,
-    "RateLimit-Limit": String(d.limit),
-    "RateLimit-Remaining": "0",
-    "RateLimit-Reset": retryAfter,
-  });
+  throw new AppError(
+    "RATE_LIMITED",
+    "Too many requests",
+    { scope },
+    {
+      "Retry-After": retryAfter,
+      "RateLimit-Limit": String(d.limit),
+      "RateLimit-Remaining": "0",
+      "RateLimit-Reset": retryAfter,
+    },
+  );
 }
 
 /** Per-IP limit; `scope` separates the stricter auth budget from the general one. */

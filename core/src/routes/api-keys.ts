@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { SCOPES } from "../contracts/tokens";
 import { requireSession } from "../middleware/auth";
 import * as apiKeys from "../services/api-keys";
 import type { App, AppEnv } from "../types";
-import type { Context } from "hono";
-import { IdParam, Timestamp, errorResponses, json, jsonBody, security, text } from "./common";
+import { errorResponses, IdParam, json, jsonBody, security, Timestamp, text } from "./common";
 
 const ApiKey = z
   .object({
@@ -31,19 +31,37 @@ export function registerApiKeys(app: App) {
       path: "/v1/api-keys",
       tags,
       security,
-      request: jsonBody(z.object({ name: text(100).min(1), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: Timestamp.optional() }).strict()),
-      responses: { 201: json(ApiKey.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("NewApiKey"), "Created"), ...errorResponses },
+      request: jsonBody(
+        z.object({ name: text(100).min(1), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: Timestamp.optional() }).strict(),
+      ),
+      responses: {
+        201: json(ApiKey.extend({ key: z.string().openapi({ description: "Shown once; store it now" }) }).openapi("NewApiKey"), "Created"),
+        ...errorResponses,
+      },
     }),
     async (c) => c.json(await apiKeys.createApiKey(sessionCtx(c), c.req.valid("json")), 201),
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/v1/api-keys", tags, security, responses: { 200: json(z.object({ items: z.array(ApiKey) }), "Your keys, newest first"), ...errorResponses } }),
+    createRoute({
+      method: "get",
+      path: "/v1/api-keys",
+      tags,
+      security,
+      responses: { 200: json(z.object({ items: z.array(ApiKey) }), "Your keys, newest first"), ...errorResponses },
+    }),
     async (c) => c.json({ items: await apiKeys.listApiKeys(sessionCtx(c)) }, 200),
   );
 
   app.openapi(
-    createRoute({ method: "delete", path: "/v1/api-keys/{id}", tags, security, request: { params: IdParam }, responses: { 204: { description: "Revoked" }, ...errorResponses } }),
+    createRoute({
+      method: "delete",
+      path: "/v1/api-keys/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: "Revoked" }, ...errorResponses },
+    }),
     async (c) => {
       await apiKeys.revokeApiKey(sessionCtx(c), c.req.valid("param").id);
       return c.body(null, 204);

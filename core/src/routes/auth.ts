@@ -55,7 +55,13 @@ export function registerAuth(app: App) {
   );
 
   app.openapi(
-    createRoute({ method: "post", path: "/v1/auth/logout", tags, security, responses: { 204: { description: "Signed out: refresh and access tokens of this login stop working" }, ...errorResponses } }),
+    createRoute({
+      method: "post",
+      path: "/v1/auth/logout",
+      tags,
+      security,
+      responses: { 204: { description: "Signed out: refresh and access tokens of this login stop working" }, ...errorResponses },
+    }),
     async (c) => {
       const auth = requireSession(c);
       const s = c.get("services");
@@ -66,7 +72,13 @@ export function registerAuth(app: App) {
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/v1/auth/me", tags, security, responses: { 200: json(User, "The signed-in user"), ...errorResponses } }),
+    createRoute({
+      method: "get",
+      path: "/v1/auth/me",
+      tags,
+      security,
+      responses: { 200: json(User, "The signed-in user"), ...errorResponses },
+    }),
     async (c) => c.json(await accounts.me(c.get("services"), c.get("auth")?.userId as string), 200),
   );
 

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { idempotent } from "../services/idempotency";
 import * as entries from "../services/entries";
+import { idempotent } from "../services/idempotency";
 import type { App } from "../types";
-import { CursorParam, IdParam, Limit, Timestamp, Uuid, ctxOf, errorResponses, json, jsonBody, page, security, text } from "./common";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, Timestamp, text, Uuid } from "./common";
 
 export const MAX_CONTENT = 1024 * 1024;
 
@@ -68,11 +68,18 @@ const DeleteQuery = z.object({
 });
 
 const tags = ["entries"];
-const IdempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
+export const IdempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
 
 export function registerEntries(app: App) {
   app.openapi(
-    createRoute({ method: "post", path: "/v1/entries", tags, security, request: { headers: IdempotencyHeader, ...jsonBody(EntryCreate) }, responses: { 201: json(Entry, "Created"), ...errorResponses } }),
+    createRoute({
+      method: "post",
+      path: "/v1/entries",
+      tags,
+      security,
+      request: { headers: IdempotencyHeader, ...jsonBody(EntryCreate) },
+      responses: { 201: json(Entry, "Created"), ...errorResponses },
+    }),
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
       const input = c.req.valid("json");
@@ -85,22 +92,53 @@ export function registerEntries(app: App) {
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/v1/entries", tags, security, request: { query: ListQuery }, responses: { 200: json(page(Entry, "EntryPage"), "A page of entries"), ...errorResponses } }),
-    async (c) => c.json(await entries.listEntries(ctxOf(c, "entries:read"), c.req.valid("query")), 200),
+    createRoute({
+      method: "get",
+      path: "/v1/entries",
+      tags,
+      security,
+      request: { query: ListQuery },
+      responses: { 200: json(page(Entry, "EntryPage"), "A page of entries"), ...errorResponses },
+    }),
+    async (c) => {
+      const { tag, ...query } = c.req.valid("query");
+      return c.json(await entries.listEntries(ctxOf(c, "entries:read"), { ...query, tags: tag }), 200);
+    },
   );
 
   app.openapi(
-    createRoute({ method: "get", path: "/v1/entries/{id}", tags, security, request: { params: IdParam }, responses: { 200: json(Entry, "The entry"), ...errorResponses } }),
+    createRoute({
+      method: "get",
+      path: "/v1/entries/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(Entry, "The entry"), ...errorResponses },
+    }),
     async (c) => c.json(await entries.getEntry(ctxOf(c, "entries:read"), c.req.valid("param").id), 200),
   );
 
   app.openapi(
-    createRoute({ method: "patch", path: "/v1/entries/{id}", tags, security, request: { params: IdParam, ...jsonBody(EntryPatch) }, responses: { 200: json(Entry, "Updated"), ...errorResponses } }),
+    createRoute({
+      method: "patch",
+      path: "/v1/entries/{id}",
+      tags,
+      security,
+      request: { params: IdParam, ...jsonBody(EntryPatch) },
+      responses: { 200: json(Entry, "Updated"), ...errorResponses },
+    }),
     async (c) => c.json(await entries.updateEntry(ctxOf(c, "entries:write"), c.req.valid("param").id, c.req.valid("json")), 200),
   );
 
   app.openapi(
-    createRoute({ method: "delete", path: "/v1/entries/{id}", tags, security, request: { params: IdParam, query: DeleteQuery }, responses: { 204: { description: "Deleted" }, ...errorResponses } }),
+    createRoute({
+      method: "delete",
+      path: "/v1/entries/{id}",
+      tags,
+      security,
+      request: { params: IdParam, query: DeleteQuery },
+      responses: { 204: { description: "Deleted" }, ...errorResponses },
+    }),
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
       const { id } = c.req.valid("param");
@@ -110,7 +148,14 @@ export function registerEntries(app: App) {
   );
 
   app.openapi(
-    createRoute({ method: "post", path: "/v1/entries/{id}/restore", tags, security, request: { params: IdParam }, responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses } }),
+    createRoute({
+      method: "post",
+      path: "/v1/entries/{id}/restore",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses },
+    }),
     async (c) => c.json(await entries.restoreEntry(ctxOf(c, "entries:write"), c.req.valid("param").id), 200),
   );
 }

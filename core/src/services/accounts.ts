@@ -5,7 +5,7 @@ import { sha256 } from "../auth/secrets";
 import { AppError } from "../errors";
 import type { Services } from "../services";
 import { audit } from "./audit";
-import { type TokenPair, startSession } from "./sessions";
+import { startSession, type TokenPair } from "./sessions";
 
 export interface PublicUser {
   id: string;
@@ -51,7 +51,11 @@ const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
  * Password login, throttled per account: after LOGIN_MAX_FAILURES failures the account
  * refuses logins for LOGIN_LOCKOUT_S (per-IP throttling is the auth rate limit).
  */
-export async function login(s: Services, input: { email: string; password: string }, meta: ClientMeta): Promise<{ user: PublicUser } & TokenPair> {
+export async function login(
+  s: Services,
+  input: { email: string; password: string },
+  meta: ClientMeta,
+): Promise<{ user: PublicUser } & TokenPair> {
   const email = normaliseEmail(input.email);
   const key = failureKey(email);
   const failures = Number((await s.kv.get(key)) ?? 0);
@@ -64,7 +68,9 @@ export async function login(s: Services, input: { email: string; password: strin
     .select()
     .from(schema.users)
     .where(sql`lower(${schema.users.email}) = ${email} and ${schema.users.deletedAt} is null`);
-  const ok = user ? await verifyPassword(input.password, user.passwordHash) : (await burnPasswordCheck(input.password), false);
+  let ok = false;
+  if (user) ok = await verifyPassword(input.password, user.passwordHash);
+  else await burnPasswordCheck(input.password);
   if (!user || !ok) {
     await s.kv.incr(key, s.env.LOGIN_LOCKOUT_S);
     await audit(s, { userId: user?.id, action: "auth.login_failed", ...meta, metadata: { emailHash: sha256(email) } });
@@ -76,7 +82,10 @@ export async function login(s: Services, input: { email: string; password: strin
 }
 
 export async function me(s: Services, userId: string): Promise<PublicUser> {
-  const [user] = await s.db.primary.select().from(schema.users).where(sql`${schema.users.id} = ${userId} and ${schema.users.deletedAt} is null`);
+  const [user] = await s.db.primary
+    .select()
+    .from(schema.users)
+    .where(sql`${schema.users.id} = ${userId} and ${schema.users.deletedAt} is null`);
   if (!user) throw new AppError("NOT_FOUND", "User not found");
   return toPublic(user);
 }

@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { type SQL, eq, gte, isNotNull, isNull, lte, sql } from "drizzle-orm";
+import { eq, gte, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
 import { afterTimestamp, timestampCursorValue } from "./keyset";
 
 const e = schema.entries;
@@ -26,7 +26,10 @@ export const entryColumns = {
   createdAt: e.createdAt,
   updatedAt: e.updatedAt,
   deletedAt: e.deletedAt,
-  tags: sql<string[]>`coalesce((select array_agg(t.name order by lower(t.name)) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = ${e.id}), '{}')`,
+  // Qualified by hand: unqualified "id" inside the subquery would bind to tags.id.
+  tags: sql<
+    string[]
+  >`coalesce((select array_agg(t.name order by lower(t.name)) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = "entries"."id"), '{}')`,
 };
 
 type EntryRow = { [K in keyof typeof entryColumns]: unknown } & {

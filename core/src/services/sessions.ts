@@ -1,8 +1,8 @@
-import { type Tx, schema } from "@tcc/db";
+import { schema, type Tx } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
+import { randomToken, sha256 } from "../auth/secrets";
 import { AppError } from "../errors";
 import type { Services } from "../services";
-import { randomToken, sha256 } from "../auth/secrets";
 import { audit } from "./audit";
 
 export interface TokenPair {
@@ -58,7 +58,13 @@ export async function refreshSession(s: Services, presented: string, meta: Clien
   if (outcome.reuse) {
     // Someone replayed a spent token: either the client or a thief holds a copy. End the login.
     await revokeFamily(s, outcome.reuse.userId, outcome.reuse.familyId);
-    await audit(s, { userId: outcome.reuse.userId, action: "auth.refresh_reuse", targetType: "session", targetId: outcome.reuse.familyId, ...meta });
+    await audit(s, {
+      userId: outcome.reuse.userId,
+      action: "auth.refresh_reuse",
+      targetType: "session",
+      targetId: outcome.reuse.familyId,
+      ...meta,
+    });
     throw new AppError("UNAUTHORIZED", "Refresh token reuse detected; the session has been revoked");
   }
   throw outcome.error ?? invalid();
@@ -68,7 +74,9 @@ export async function revokeFamily(s: Services, userId: string, familyId: string
   await s.db.primary
     .update(schema.refreshTokens)
     .set({ revokedAt: s.clock() })
-    .where(and(eq(schema.refreshTokens.userId, userId), eq(schema.refreshTokens.familyId, familyId), isNull(schema.refreshTokens.revokedAt)));
+    .where(
+      and(eq(schema.refreshTokens.userId, userId), eq(schema.refreshTokens.familyId, familyId), isNull(schema.refreshTokens.revokedAt)),
+    );
   // Access tokens of this login stay cryptographically valid until they expire: deny them.
   await s.kv.set(denyKey(familyId), "1", s.tokens.ttlSeconds);
 }

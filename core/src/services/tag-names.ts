@@ -1,4 +1,4 @@
-import { type Tx, schema } from "@tcc/db";
+import { schema, type Tx } from "@tcc/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 
 /** Tag names as the user typed them, deduplicated case-insensitively, first spelling wins. */

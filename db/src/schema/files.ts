@@ -59,10 +59,7 @@ export const galleries = pgTable(
     updatedAt: updatedAt(),
     deletedAt: deletedAt(),
   },
-  (t) => [
-    uniqueIndex("galleries_slug_uq").on(t.slug),
-    index("galleries_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
-  ],
+  (t) => [uniqueIndex("galleries_slug_uq").on(t.slug), index("galleries_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc())],
 );
 
 export const galleryItems = pgTable(

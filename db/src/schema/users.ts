@@ -32,10 +32,7 @@ export const refreshTokens = pgTable(
     ip: text("ip"),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
-    index("refresh_tokens_user_family_idx").on(t.userId, t.familyId),
-  ],
+  (t) => [uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash), index("refresh_tokens_user_family_idx").on(t.userId, t.familyId)],
 );
 
 export const apiKeys = pgTable(
@@ -53,8 +50,5 @@ export const apiKeys = pgTable(
     revokedAt: timestamp("revoked_at", { withTimezone: true }),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("api_keys_hash_uq").on(t.keyHash),
-    index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc()),
-  ],
+  (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash), index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc())],
 );

@@ -1,0 +1,82 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorEnvelope } from "../contracts/errors";
+import * as tagService from "../services/tags";
+import type { App } from "../types";
+import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "./common";
+
+const Tag = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    entryCount: z.number().int().openapi({ description: "Entries carrying the tag, not counting the trash" }),
+    createdAt: z.string(),
+  })
+  .openapi("Tag");
+
+const TagList = z.object({ items: z.array(Tag) }).openapi("TagList");
+
+const TagRename = z
+  .object({ name: text(64).trim().min(1) })
+  .strict()
+  .openapi("TagRename");
+
+const TagMerge = z
+  .object({ into: Uuid.openapi({ description: "The tag that receives the entries and survives" }) })
+  .strict()
+  .openapi("TagMerge");
+
+const conflict = { 409: json(ErrorEnvelope, "Another tag already has this name") };
+const tags = ["tags"];
+
+export function registerTags(app: App) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/tags",
+      tags,
+      security,
+      responses: { 200: json(TagList, "Your tags, by name"), ...errorResponses },
+    }),
+    async (c) => c.json({ items: await tagService.listTags(ctxOf(c, "tags:read")) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/tags/{id}",
+      tags,
+      security,
+      request: { params: IdParam, ...jsonBody(TagRename) },
+      responses: { 200: json(Tag, "Renamed"), ...errorResponses, ...conflict },
+    }),
+    async (c) => c.json(await tagService.renameTag(ctxOf(c, "tags:write"), c.req.valid("param").id, c.req.valid("json").name), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/tags/{id}/merge",
+      tags,
+      security,
+      description: "Moves every entry of tag {id} to tag `into` and deletes {id}.",
+      request: { params: IdParam, ...jsonBody(TagMerge) },
+      responses: { 200: json(Tag, "The surviving tag"), ...errorResponses },
+    }),
+    async (c) => c.json(await tagService.mergeTag(ctxOf(c, "tags:write"), c.req.valid("param").id, c.req.valid("json").into), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/tags/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: "Deleted; entries lose the tag" }, ...errorResponses },
+    }),
+    async (c) => {
+      await tagService.deleteTag(ctxOf(c, "tags:write"), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,105 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ErrorEnvelope } from "../contracts/errors";
+import { idempotent } from "../services/idempotency";
+import * as topics from "../services/topics";
+import type { App } from "../types";
+import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "./common";
+import { IdempotencyHeader } from "./entries";
+
+const Topic = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    description: z.string().nullable(),
+    entryCount: z.number().int().openapi({ description: "Entries in the topic, not counting the trash" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Topic");
+
+const TopicList = z.object({ items: z.array(Topic) }).openapi("TopicList");
+
+const TopicCreate = z
+  .object({
+    name: text(200).trim().min(1).openapi({ description: "Unique per user, ignoring case" }),
+    description: text(2000).nullable().optional(),
+  })
+  .strict()
+  .openapi("TopicCreate");
+
+const TopicPatch = TopicCreate.partial().strict().openapi("TopicPatch");
+
+const conflict = { 409: json(ErrorEnvelope, "Another topic already has this name") };
+const tags = ["topics"];
+
+export function registerTopics(app: App) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/topics",
+      tags,
+      security,
+      request: { headers: IdempotencyHeader, ...jsonBody(TopicCreate) },
+      responses: { 201: json(Topic, "Created"), ...errorResponses, ...conflict },
+    }),
+    async (c) => {
+      const ctx = ctxOf(c, "topics:write");
+      const input = c.req.valid("json");
+      const { status, body } = await idempotent(ctx, c.req.valid("header")["idempotency-key"], "POST /v1/topics", input, async () => ({
+        status: 201,
+        body: await topics.createTopic(ctx, input),
+      }));
+      return c.json(body as z.infer<typeof Topic>, status as 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/topics",
+      tags,
+      security,
+      responses: { 200: json(TopicList, "Your topics, by name"), ...errorResponses },
+    }),
+    async (c) => c.json({ items: await topics.listTopics(ctxOf(c, "topics:read")) }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/topics/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(Topic, "The topic"), ...errorResponses },
+    }),
+    async (c) => c.json(await topics.getTopic(ctxOf(c, "topics:read"), c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/topics/{id}",
+      tags,
+      security,
+      request: { params: IdParam, ...jsonBody(TopicPatch) },
+      responses: { 200: json(Topic, "Updated"), ...errorResponses, ...conflict },
+    }),
+    async (c) => c.json(await topics.updateTopic(ctxOf(c, "topics:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/topics/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: "Deleted; its entries stay, without a topic" }, ...errorResponses },
+    }),
+    async (c) => {
+      await topics.deleteTopic(ctxOf(c, "topics:write"), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}

@@ -1,0 +1,153 @@
+import { schema } from "@tcc/db";
+import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import { notFound } from "../errors";
+import { encodeCursor } from "../lib/cursor";
+import type { Ctx } from "../services";
+import {
+  afterCursor,
+  cursorValue,
+  type EntryFilters,
+  type EntryView,
+  entryColumns,
+  entryConditions,
+  SORT_COLUMNS,
+  type SortKey,
+  toView,
+} from "./entry-query";
+import { setEntryTags } from "./tag-names";
+import { wrote } from "./wrote";
+
+const e = schema.entries;
+
+export interface EntryInput {
+  title: string;
+  content?: string;
+  topicId?: string | null;
+  tags?: string[];
+  occurredAt?: string;
+}
+
+export interface ListQuery extends EntryFilters {
+  limit: number;
+  cursor?: string;
+  sort: SortKey;
+  order: "asc" | "desc";
+}
+
+async function assertTopic(ctx: Ctx, topicId: string | null | undefined) {
+  if (!topicId) return;
+  const [t] = await ctx.s.db.primary
+    .select({ id: schema.topics.id })
+    .from(schema.topics)
+    .where(and(eq(schema.topics.userId, ctx.userId), eq(schema.topics.id, topicId)));
+  if (!t) throw notFound("Topic");
+}
+
+async function readOne(ctx: Ctx, id: string, deleted: boolean, db = ctx.s.db.read(ctx.userId)): Promise<EntryView | null> {
+  const [row] = await db
+    .select(entryColumns)
+    .from(e)
+    .where(and(eq(e.userId, ctx.userId), eq(e.id, id), deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt)));
+  return row ? toView(row) : null;
+}
+
+export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryView> {
+  await assertTopic(ctx, input.topicId);
+  const view = await ctx.s.db.primary.transaction(async (tx) => {
+    const [row] = await tx
+      .insert(e)
+      .values({
+        userId: ctx.userId,
+        title: input.title,
+        content: input.content ?? "",
+        topicId: input.topicId ?? null,
+        ...(input.occurredAt ? { occurredAt: new Date(input.occurredAt) } : {}),
+      })
+      .returning({ id: e.id });
+    const id = (row as { id: string }).id;
+    if (input.tags?.length) await setEntryTags(tx, ctx.userId, id, input.tags);
+    return readOne(ctx, id, false, tx);
+  });
+  await wrote(ctx);
+  return view as EntryView;
+}
+
+export async function getEntry(ctx: Ctx, id: string): Promise<EntryView> {
+  const view = await ctx.s.cache.getOrLoad(ctx.userId, "entry", id, () => readOne(ctx, id, false));
+  if (!view) throw notFound("Entry");
+  return view;
+}
+
+export async function listEntries(ctx: Ctx, q: ListQuery): Promise<{ items: EntryView[]; nextCursor: string | null }> {
+  const load = async () => {
+    const col = SORT_COLUMNS[q.sort];
+    const after = afterCursor(q.cursor, q.sort, q.order);
+    const dir = q.order === "desc" ? desc : asc;
+    const rows = await ctx.s.db
+      .read(ctx.userId)
+      .select({ ...entryColumns, cursorValue: cursorValue(q.sort) })
+      .from(e)
+      .where(and(...entryConditions(ctx.userId, q), after))
+      .orderBy(dir(col), dir(e.id))
+      .limit(q.limit + 1);
+    const items = rows.slice(0, q.limit);
+    const last = rows.length > q.limit ? items[items.length - 1] : undefined;
+    return { items: items.map(toView), nextCursor: last ? encodeCursor({ v: last.cursorValue, id: last.id }) : null };
+  };
+  // Only first pages are cached: they are what clients poll, and deep pages are rarely repeated.
+  if (q.cursor) return load();
+  return ctx.s.cache.getOrLoad(ctx.userId, "entries", JSON.stringify(q), load);
+}
+
+export async function updateEntry(ctx: Ctx, id: string, patch: Partial<EntryInput>): Promise<EntryView> {
+  if (patch.topicId) await assertTopic(ctx, patch.topicId);
+  const view = await ctx.s.db.primary.transaction(async (tx) => {
+    const set: Partial<typeof e.$inferInsert> = { updatedAt: ctx.s.clock() };
+    if (patch.title !== undefined) set.title = patch.title;
+    if (patch.content !== undefined) set.content = patch.content;
+    if (patch.topicId !== undefined) set.topicId = patch.topicId;
+    if (patch.occurredAt !== undefined) set.occurredAt = new Date(patch.occurredAt);
+    const [row] = await tx
+      .update(e)
+      .set(set)
+      .where(and(eq(e.userId, ctx.userId), eq(e.id, id), isNull(e.deletedAt)))
+      .returning({ id: e.id });
+    if (!row) return null;
+    if (patch.tags !== undefined) await setEntryTags(tx, ctx.userId, id, patch.tags);
+    return readOne(ctx, id, false, tx);
+  });
+  if (!view) throw notFound("Entry");
+  await wrote(ctx);
+  return view;
+}
+
+/** Moves the entry to the trash; restore brings it back, purge removes it for good. */
+export async function deleteEntry(ctx: Ctx, id: string): Promise<void> {
+  const [row] = await ctx.s.db.primary
+    .update(e)
+    .set({ deletedAt: ctx.s.clock() })
+    .where(and(eq(e.userId, ctx.userId), eq(e.id, id), isNull(e.deletedAt)))
+    .returning({ id: e.id });
+  if (!row) throw notFound("Entry");
+  await wrote(ctx);
+}
+
+export async function restoreEntry(ctx: Ctx, id: string): Promise<EntryView> {
+  const [row] = await ctx.s.db.primary
+    .update(e)
+    .set({ deletedAt: null, updatedAt: ctx.s.clock() })
+    .where(and(eq(e.userId, ctx.userId), eq(e.id, id), isNotNull(e.deletedAt)))
+    .returning({ id: e.id });
+  if (!row) throw notFound("Deleted entry");
+  await wrote(ctx);
+  return (await readOne(ctx, id, false, ctx.s.db.primary)) as EntryView;
+}
+
+export async function purgeEntry(ctx: Ctx, id: string): Promise<void> {
+  const [row] = await ctx.s.db.primary
+    .delete(e)
+    .where(and(eq(e.userId, ctx.userId), eq(e.id, id)))
+    .returning({ id: e.id });
+  if (!row) throw notFound("Entry");
+  await wrote(ctx);
+}

@@ -1,0 +1,12 @@
+/**
+ * True when a statement failed on a unique index (SQLSTATE 23505). Drizzle wraps driver errors
+ * (postgres.js, PGlite) in its own, so the code may sit a few `cause`s down.
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  let e = err;
+  for (let depth = 0; depth < 5 && e && typeof e === "object"; depth++) {
+    if ((e as { code?: unknown }).code === "23505") return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

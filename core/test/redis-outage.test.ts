@@ -1,0 +1,71 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { createHarness, type Harness } from "./harness";
+
+const scripts = join(import.meta.dir, "../../scripts/services");
+const run = async (script: string) => {
+  const proc = Bun.spawn(["bash", join(scripts, script)], { stdout: "ignore", stderr: "inherit" });
+  expect(await proc.exited).toBe(0);
+};
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness();
+});
+afterAll(async () => {
+  await run("redis-start.sh"); // never leave the suite without Redis, even if a test failed
+  await h.close();
+});
+
+describe("Redis outage", () => {
+  test("with Redis stopped mid-test the API keeps serving from the database and readyz says degraded", async () => {
+    const u = await h.user();
+    const { body } = await u.post("/v1/entries", { title: "before the outage", tags: ["x"] });
+    expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200); // warm the cache
+    expect((await u.get("/v1/entries")).body.items).toHaveLength(1);
+    // Persist the cached reads, as a production Redis with persistence would keep them across a restart.
+    expect(await Bun.spawn(["redis-cli", "-p", new URL(process.env.REDIS_URL as string).port, "SAVE"]).exited).toBe(0);
+    await run("redis-stop.sh");
+    try {
+      const got = await u.get(`/v1/entries/${body.id}`);
+      expect(got.status).toBe(200);
+      expect(got.body.title).toBe("before the outage");
+      expect((await u.patch(`/v1/entries/${body.id}`, { title: "renamed during the outage" })).status).toBe(200);
+      const made = await u.post("/v1/entries", { title: "during the outage" });
+      expect(made.status).toBe(201);
+      expect((await u.get("/v1/entries")).body.items.map((e: { title: string }) => e.title)).toContain("during the outage");
+      expect((await u.get("/v1/tags")).status).toBe(200);
+      const ready = await h.anon.get("/readyz");
+      expect(ready.status).toBe(200);
+      expect(ready.body.status).toBe("degraded");
+      expect(ready.body.checks.cache.status).toBe("down");
+      // Sign-in still works without Redis.
+      expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(200);
+    } finally {
+      await run("redis-start.sh");
+    }
+    // And once Redis is back, readiness recovers.
+    let status = "";
+    for (let i = 0; i < 50 && status !== "ok"; i++) {
+      await Bun.sleep(100);
+      status = (await h.anon.get("/readyz")).body.status;
+    }
+    expect(status).toBe("ok");
+    // Reads cached in Redis before the outage must not resurface: writes made meanwhile win.
+    expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("renamed during the outage");
+    expect((await u.get("/v1/entries")).body.items).toHaveLength(2);
+  });
+
+  test("a Redis stall does not let reads cached before it hide writes made during it", async () => {
+    const u = await h.user();
+    const { body } = await u.post("/v1/entries", { title: "before the stall" });
+    expect((await u.get("/v1/entries")).body.items[0].title).toBe("before the stall"); // cached in Redis
+    // Redis keeps its data but stops answering: commands time out and the API uses its own memory.
+    const pause = Bun.spawn(["redis-cli", "-p", new URL(process.env.REDIS_URL as string).port, "CLIENT", "PAUSE", "1500", "ALL"]);
+    expect(await pause.exited).toBe(0);
+    expect((await u.patch(`/v1/entries/${body.id}`, { title: "written during the stall" })).status).toBe(200);
+    await Bun.sleep(1_600);
+    expect((await u.get("/v1/entries")).body.items[0].title).toBe("written during the stall");
+    expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("written during the stall");
+  });
+});

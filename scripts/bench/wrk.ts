@@ -1,0 +1,63 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface WrkResult {
+  name: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+export interface WrkRun {
+  name: string;
+  url: string;
+  connections?: number;
+  threads?: number;
+  seconds?: number;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+const toMs = (v: string) => {
+  const m = v.match(/^([\d.]+)(us|ms|s|m)$/);
+  if (!m) return Number.NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "ms" ? n : m[2] === "s" ? n * 1000 : n * 60_000;
+};
+
+/** Runs wrk (Debian's) with --latency and parses req/s, p50, p99 and non-2xx/socket errors. */
+export async function wrk(run: WrkRun): Promise<WrkResult> {
+  const dir = mkdtempSync(join(tmpdir(), "tcc-wrk-"));
+  const script = join(dir, "req.lua");
+  const lines = [`wrk.method = ${JSON.stringify(run.method ?? "GET")}`];
+  for (const [k, v] of Object.entries(run.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
+  if (run.body) lines.push(`wrk.body = ${JSON.stringify(run.body)}`);
+  writeFileSync(script, `${lines.join("\n")}\n`);
+  const args = ["wrk", "--latency", `-t${run.threads ?? 2}`, `-c${run.connections ?? 64}`, `-d${run.seconds ?? 8}s`, "-s", script, run.url];
+  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const out = await new Response(proc.stdout).text();
+  await proc.exited;
+  const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? 0);
+  const p50 = toMs(out.match(/\s50%\s+(\S+)/)?.[1] ?? "");
+  const p99 = toMs(out.match(/\s99%\s+(\S+)/)?.[1] ?? "");
+  const non2xx = Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
+  const sock = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+  const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  return { name: run.name, rps, p50Ms: p50, p99Ms: p99, errors };
+}
+
+export function printTable(results: WrkResult[], baseline: WrkResult, extra: Record<string, string> = {}) {
+  const rows = results.map((r) => ({
+    scenario: r.name,
+    "req/s": Math.round(r.rps).toLocaleString("en"),
+    "p50 ms": r.p50Ms.toFixed(2),
+    "p99 ms": r.p99Ms.toFixed(2),
+    "vs bare": `${((r.rps / baseline.rps) * 100).toFixed(1)}%`,
+    errors: String(r.errors),
+  }));
+  console.table(rows);
+  for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${v}`);
+}
