@@ -23,6 +23,12 @@ status=0
 if ! node_modules/.bin/biome check .; then
   biome_failed=1; status=1
 fi
+# Strict TypeScript over every package, and the Prometheus alert rules with their unit tests.
+for check in "node_modules/.bin/tsc -p tsconfig.json --noEmit" "node_modules/.bin/tsc -p load-tests/tsconfig.json" "bash deploy/prometheus/check.sh"; do
+  if ! $check >/dev/null 2>&1 && ! $check; then
+    echo "check failed: $check" >&2; checks_failed=1; status=1
+  fi
+done
 
 log=$(mktemp -t tcc-bun-test.XXXXXX.log)
 # bun prints its report on stderr.
@@ -40,6 +46,7 @@ fail=$(count fail)
 rm -f "$log"
 
 [[ -n ${biome_failed:-} ]] && echo "biome check failed (see above); counting the run as failed" >&2
+[[ -n ${checks_failed:-} ]] && echo "type or Prometheus checks failed (see above); counting the run as failed" >&2
 ((bun_status == 0)) || echo "bun test exited with status $bun_status" >&2
 if ((pass + fail == 0)); then echo "no test ran" >&2; status=1; fi
 echo "$pass passed, $fail failed"

@@ -3,6 +3,8 @@ import { RecentWriters } from "@tcc/db";
 import { parseEnv } from "../src/env";
 import { decodeCursor, encodeCursor } from "../src/lib/cursor";
 import { gcra } from "../src/lib/gcra";
+import { GT, LT, MARK_END, MARK_START, markHighlights } from "../src/lib/highlight";
+import { isHttpUrl } from "../src/lib/http-url";
 import { MemoryKV } from "../src/lib/kv";
 import { uniqueTagNames } from "../src/services/tag-names";
 
@@ -113,5 +115,109 @@ describe("small pure helpers", () => {
       "postgres://b/x",
     ]);
     expect(() => parseEnv({ PORT: "eighty" })).toThrow(/PORT/);
+  });
+});
+
+describe("search highlights", () => {
+  const hit = (word: string) => `${MARK_START}${word}${MARK_END}`;
+  /** The fragment as a browser would read it back: marks gone, entities decoded. */
+  const asText = (html: string) =>
+    html
+      .replace(/<\/?mark>/g, "")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&");
+  const wellFormed = (html: string) =>
+    /^[^<>]*(<mark>[^<>]*<\/mark>[^<>]*)*$/.test(html) && ![MARK_START, MARK_END, LT, GT].some((c) => html.includes(c));
+
+  test("text is HTML-escaped and matches are wrapped in <mark>", () => {
+    expect(markHighlights(`changed the ${hit("oil")} & "filter" at Bob's`)).toBe(
+      "changed the <mark>oil</mark> &amp; &quot;filter&quot; at Bob&#39;s",
+    );
+    expect(markHighlights(`${hit("a")} ${hit("b")}`)).toBe("<mark>a</mark> <mark>b</mark>");
+    expect(markHighlights("")).toBe("");
+  });
+
+  test("markup in the text stays text: <script> and a forged <mark> are escaped", () => {
+    const out = markHighlights(`<script>alert("x")</script> <mark>fake</mark> <img src=x onerror=alert(1)> ${hit("real")}`);
+    expect(out).toBe(
+      "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &lt;mark&gt;fake&lt;/mark&gt; &lt;img src=x onerror=alert(1)&gt; <mark>real</mark>",
+    );
+    expect(out).not.toContain("<script");
+    expect(out).not.toContain("<img");
+  });
+
+  test("the < and > stand-ins come back as escaped brackets", () => {
+    expect(markHighlights(`x${LT}y and y${GT}z ${hit("oil")}`)).toBe("x&lt;y and y&gt;z <mark>oil</mark>");
+  });
+
+  test("stray sentinels (\\u0002, \\u0003) in the text still give balanced marks", () => {
+    expect(markHighlights(`${MARK_END}x${MARK_START}y`)).toBe("x<mark>y</mark>"); // stray close dropped, open one closed at the end
+    expect(markHighlights(`${MARK_START}${MARK_START}a${MARK_END}${MARK_END}b`)).toBe("<mark>a</mark>b");
+    expect(markHighlights(`${MARK_START}<script>`)).toBe("<mark>&lt;script&gt;</mark>");
+    expect(markHighlights(MARK_START)).toBe("<mark></mark>");
+  });
+
+  test("any mix of sentinels, markup and text comes out well-formed and reads back as the text", () => {
+    const alphabet = [MARK_START, MARK_END, LT, GT, "<", ">", "&", '"', "'", "a", " ", "é", "/"];
+    let seed = 42;
+    const next = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed;
+    };
+    for (let run = 0; run < 500; run++) {
+      let input = "";
+      for (let i = next() % 20; i > 0; i--) input += alphabet[next() % alphabet.length];
+      const out = markHighlights(input);
+      expect(wellFormed(out)).toBe(true);
+      expect(asText(out)).toBe(input.replaceAll(MARK_START, "").replaceAll(MARK_END, "").replaceAll(LT, "<").replaceAll(GT, ">"));
+    }
+  });
+
+  test("links accept absolute http(s) URLs that open as typed", () => {
+    for (const url of [
+      "https://example.com",
+      "http://example.com/a/b?c=d&e=f#g",
+      "HTTPS://EXAMPLE.COM/Path",
+      "http://localhost:8080/",
+      "http://[::1]:3000/x",
+      "https://user@example.com/",
+      "https://例え.jp/ページ",
+      "https://example.com/search?q=C:\\temp", // a backslash in the query is left alone by browsers
+    ]) {
+      expect([url, isHttpUrl(url)]).toEqual([url, true]);
+    }
+  });
+
+  test("links refuse other schemes, relative URLs, spaces, control characters and URLs a browser would rewrite", () => {
+    for (const url of [
+      "",
+      "javascript:alert(1)",
+      "JavaScript://example.com/%0aalert(1)",
+      "data:text/html,<script>alert(1)</script>",
+      "ftp://example.com/",
+      "mailto:a@example.com",
+      "//example.com/path",
+      "/relative",
+      "example.com",
+      "https:example.com",
+      "http://",
+      "https://",
+      "https://exa mple.com/",
+      "https://example.com/a b",
+      " https://example.com/",
+      "https://example.com/\t",
+      "https://example.com/\u0000",
+      "https://example.com/\u007f",
+      "https://example.com:99999/",
+      "http:///example.com",
+      "https://\\evil.example/",
+      "https://example.com\\@evil.example/",
+      "https://example.com/a\\b",
+    ]) {
+      expect([url, isHttpUrl(url)]).toEqual([url, false]);
+    }
   });
 });

@@ -1,8 +1,22 @@
 /** Sentinels ts_headline wraps matches in; control characters, so they never collide with markup. */
 export const MARK_START = "\u0002";
 export const MARK_END = "\u0003";
+/**
+ * Stand-ins for < and > while ts_headline reads the text: its parser takes anything between them
+ * for an HTML tag and drops it from fragments ("x<y and y>z" would come back as "x z").
+ */
+export const LT = "\u0004";
+export const GT = "\u0005";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  [LT]: "&lt;",
+  [GT]: "&gt;",
+};
 
 /**
  * Turns a ts_headline fragment into HTML a client can render as is: the text escaped, matches in

@@ -1,7 +1,7 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { encodeCursor } from "../lib/cursor";
-import { MARK_END, MARK_START, markHighlights } from "../lib/highlight";
+import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";
 import type { Ctx } from "../services";
 import { type EntryFilters, type EntryView, entryColumns, entryConditions, toView } from "./entry-query";
 import { readCursor } from "./keyset";
@@ -28,8 +28,12 @@ const isRank = (v: string) => FLOAT.test(v) && Number.isFinite(Number(v));
 const SNIPPET_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxFragments=2, MaxWords=30, MinWords=8, FragmentDelimiter=" … "`;
 // Titles are short: the whole title, matches marked, reads better than fragments of it.
 const TITLE_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, HighlightAll=true`;
-// Sentinels already in the user's text are dropped first, so every mark in a headline is a match.
-const SENTINELS = MARK_START + MARK_END;
+// What ts_headline is given: < and > swapped for their stand-ins, so no text is taken for a tag
+// and dropped, and the sentinels and stand-ins already in the user's text dropped (translate
+// deletes characters of the first list that have no counterpart in the second), so every mark in
+// a headline is a match and every stand-in was a < or >.
+const HEADLINE_FROM = `<>${MARK_START}${MARK_END}${LT}${GT}`;
+const HEADLINE_TO = LT + GT;
 // ts_headline re-parses the text it is given; the first 100K characters hold the best snippet
 // often enough, and bound the cost of a page of huge entries.
 const SNIPPET_SOURCE_CHARS = 100_000;
@@ -59,8 +63,8 @@ export async function searchEntries(ctx: Ctx, q: SearchQuery): Promise<{ items: 
   const rows = await db
     .select({
       ...entryColumns,
-      titleHeadline: sql<string>`ts_headline('english', translate(${e.title}, ${SENTINELS}, ''), ${query}, ${TITLE_OPTIONS})`,
-      snippet: sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${SENTINELS}, ''), ${query}, ${SNIPPET_OPTIONS})`,
+      titleHeadline: sql<string>`ts_headline('english', translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
+      snippet: sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`,
     })
     .from(e)
     .where(

@@ -1,0 +1,98 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../src/app";
+import { closeServices, createServices } from "../src/bootstrap";
+import { parseEnv } from "../src/env";
+import { Client } from "./harness";
+
+// The embedded default: no DATABASE_URL, no REDIS_URL. PGlite can take seconds to start.
+const SLOW = 120_000;
+
+async function embedded(dataDir: string) {
+  const services = await createServices(parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent" }));
+  return { services, client: new Client(createApp(services)) };
+}
+
+describe("embedded default (PGlite, in-memory cache)", () => {
+  test(
+    "data and signing keys survive a clean close and reopen of the same data directory",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tcc-embedded-"));
+      const first = await embedded(dir);
+      expect(first.services.db.driver).toBe("pglite");
+      expect(first.services.kv.kind).toBe("memory");
+      const reg = await first.client.post("/v1/auth/register", { email: "solo@example.test", password: "embedded password" });
+      expect(reg.status).toBe(201);
+      const me = first.client.withToken(reg.body.accessToken);
+      const made = await me.post("/v1/entries", { title: "Serviced the bike", content: "new chain", tags: ["bike"] });
+      expect(made.status).toBe(201);
+      expect((await me.get("/v1/search?q=servicing")).body.items[0].entry.id).toBe(made.body.id);
+      await closeServices(first.services);
+
+      const second = await embedded(dir);
+      try {
+        // Same key on disk, so the token issued before the restart still verifies.
+        const again = second.client.withToken(reg.body.accessToken);
+        const got = await again.get(`/v1/entries/${made.body.id}`);
+        expect(got.status).toBe(200);
+        expect(got.body).toMatchObject({ title: "Serviced the bike", tags: ["bike"] });
+        expect((await second.client.post("/v1/auth/login", { email: "solo@example.test", password: "embedded password" })).status).toBe(
+          200,
+        );
+      } finally {
+        await closeServices(second.services);
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "`npm start`'s process prints its URL, serves, and exits cleanly on SIGTERM; a restart reuses ./data",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tcc-main-"));
+      const start = async () => {
+        const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../src/main.ts")], {
+          env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, PORT: "0", LOG_LEVEL: "warn" },
+          stdout: "pipe",
+          stderr: "inherit",
+        });
+        const reader = proc.stdout.getReader();
+        let out = "";
+        while (!out.includes("\n")) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          out += new TextDecoder().decode(value);
+        }
+        reader.releaseLock();
+        const url = out.match(/running at (http:\/\/\S+)/)?.[1];
+        expect(url).toBeDefined();
+        return { proc, url: url as string };
+      };
+      const a = await start();
+      const reg = await fetch(`${a.url}/v1/auth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
+      });
+      expect(reg.status).toBe(201);
+      a.proc.kill("SIGTERM");
+      expect(await a.proc.exited).toBe(0);
+
+      const b = await start();
+      try {
+        const login = await fetch(`${b.url}/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
+        });
+        expect(login.status).toBe(200);
+      } finally {
+        b.proc.kill("SIGTERM");
+        expect(await b.proc.exited).toBe(0);
+      }
+    },
+    SLOW,
+  );
+});

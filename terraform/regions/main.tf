@@ -1,0 +1,35 @@
+locals {
+  # The workspace names the region; null in a workspace that is not a key of var.regions.
+  region = lookup(var.regions, terraform.workspace, null)
+  # Zero or one region, as a map, so nothing below ever dereferences a null region.
+  selected = local.region == null ? {} : { (terraform.workspace) = local.region }
+}
+
+# Fails the plan with a clear message instead of an index error when the workspace is wrong
+# (the `default` workspace in particular, which manages no region).
+resource "terraform_data" "region_guard" {
+  input = terraform.workspace
+  lifecycle {
+    precondition {
+      condition     = local.region != null
+      error_message = "Workspace \"${terraform.workspace}\" is not a key of var.regions (${join(", ", keys(var.regions))}). Run: terraform workspace select <region>"
+    }
+  }
+}
+
+module "core" {
+  source   = "../modules/core-k8s"
+  for_each = local.selected
+
+  region                = each.key
+  image                 = var.core_image
+  min_replicas          = each.value.min_replicas
+  max_replicas          = each.value.max_replicas
+  database_secret       = each.value.database_secret
+  app_secret            = each.value.app_secret
+  ingress_hosts         = each.value.ingress_hosts
+  ingress_source_ranges = each.value.ingress_source_ranges
+  env                   = merge({ PUBLIC_URL = var.public_url }, each.value.env)
+
+  prometheus_rules = each.value.prometheus_operator ? file("${path.module}/../../deploy/prometheus/alerts.yml") : null
+}
