@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Subprocess } from "bun";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseEnv } from "../src/env";
@@ -52,12 +53,14 @@ describe("embedded default (PGlite, in-memory cache)", () => {
     "`npm start`'s process prints its URL, serves, and exits cleanly on SIGTERM; a restart reuses ./data",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "tcc-main-"));
+      const started: Subprocess[] = [];
       const start = async () => {
         const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../src/main.ts")], {
           env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, PORT: "0", LOG_LEVEL: "warn" },
           stdout: "pipe",
           stderr: "inherit",
         });
+        started.push(proc);
         const reader = proc.stdout.getReader();
         let out = "";
         while (!out.includes("\n")) {
@@ -70,27 +73,31 @@ describe("embedded default (PGlite, in-memory cache)", () => {
         expect(url).toBeDefined();
         return { proc, url: url as string };
       };
-      const a = await start();
-      const reg = await fetch(`${a.url}/v1/auth/register`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
-      });
-      expect(reg.status).toBe(201);
-      a.proc.kill("SIGTERM");
-      expect(await a.proc.exited).toBe(0);
-
-      const b = await start();
       try {
-        const login = await fetch(`${b.url}/v1/auth/login`, {
+        const a = await start();
+        const reg = await fetch(`${a.url}/v1/auth/register`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
         });
-        expect(login.status).toBe(200);
+        expect(reg.status).toBe(201);
+        a.proc.kill("SIGTERM");
+        expect(await a.proc.exited).toBe(0);
+
+        const b = await start();
+        try {
+          const login = await fetch(`${b.url}/v1/auth/login`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
+          });
+          expect(login.status).toBe(200);
+        } finally {
+          b.proc.kill("SIGTERM");
+          expect(await b.proc.exited).toBe(0);
+        }
       } finally {
-        b.proc.kill("SIGTERM");
-        expect(await b.proc.exited).toBe(0);
+        for (const proc of started) proc.kill("SIGKILL"); // a failed assertion must not leave a server behind
       }
     },
     SLOW,

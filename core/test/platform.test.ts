@@ -68,8 +68,32 @@ describe("health, docs and metrics", () => {
   test("security headers are set", async () => {
     const res = await h.anon.get("/healthz");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("x-frame-options")).toBe("DENY");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
     expect(res.headers.get("strict-transport-security")).toContain("max-age");
+  });
+});
+
+describe("compression", () => {
+  test("large JSON is gzipped for clients that accept it, and byte-identical after decoding", async () => {
+    const u = await h.user();
+    for (let i = 0; i < 5; i++) await u.post("/v1/entries", { title: `entry ${i}`, content: "some words to repeat ".repeat(40) });
+    const auth = { authorization: `Bearer ${u.token}` };
+    const plain = await h.app.request("/v1/entries", { headers: auth });
+    const gz = await h.app.request("/v1/entries", { headers: { ...auth, "accept-encoding": "gzip, br" } });
+    expect(plain.headers.get("content-encoding")).toBeNull();
+    expect(gz.headers.get("content-encoding")).toBe("gzip");
+    expect(gz.headers.get("vary")).toContain("Accept-Encoding");
+    const zipped = new Uint8Array(await gz.arrayBuffer());
+    const text = await plain.text();
+    expect(zipped.byteLength).toBeLessThan(text.length / 4);
+    expect(new TextDecoder().decode(Bun.gunzipSync(zipped))).toBe(text);
+    // Small JSON bodies are not worth it, and arrive intact.
+    const me = await h.app.request("/v1/auth/me", { headers: { ...auth, "accept-encoding": "gzip" } });
+    expect(me.headers.get("content-encoding")).toBeNull();
+    expect(((await me.json()) as { id: string }).id).toBe(u.info.id);
+    const small = await h.app.request("/healthz", { headers: { "accept-encoding": "gzip" } });
+    expect(small.headers.get("content-encoding")).toBeNull();
   });
 });
 
@@ -86,6 +110,24 @@ describe("cache", () => {
     await u.patch(`/v1/entries/${body.id}`, { title: "v2" });
     expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("v2");
     expect((await u.get("/v1/entries")).body.items[0].title).toBe("v2");
+  });
+
+  test("a write through one core process is seen at once by another that cached the read", async () => {
+    // A second pod sharing Postgres, Redis and (as every pod must) the signing key.
+    const key = await Bun.file(`${h.services.env.DATA_DIR}/keys/jwt-ed25519.jwk.json`).text();
+    const other = await createHarness({ JWT_PRIVATE_KEY: key });
+    try {
+      const u = await h.user();
+      const { body } = await u.post("/v1/entries", { title: "pod A" });
+      const onB = other.anon.withToken(u.token);
+      // B never saw the write, yet reads it from the primary: A's recent-write mark is in Redis.
+      expect((await onB.get(`/v1/entries/${body.id}`)).body.title).toBe("pod A"); // cached by B
+      expect((await onB.get(`/v1/entries/${body.id}`)).body.title).toBe("pod A"); // served from B's memory
+      await u.patch(`/v1/entries/${body.id}`, { title: "changed on A" });
+      expect((await onB.get(`/v1/entries/${body.id}`)).body.title).toBe("changed on A");
+    } finally {
+      await other.close();
+    }
   });
 
   test("tag counts follow entry writes", async () => {

@@ -12,6 +12,8 @@ export interface KV {
   incr(key: string, ttlSeconds?: number): Promise<number>;
   /** True when the backing store answers; MemoryKV always does. */
   ping(): Promise<boolean>;
+  /** Whether the last command reached the backing store (no I/O). */
+  readonly healthy: boolean;
   readonly kind: "redis" | "memory";
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ interface Slot {
 
 export class MemoryKV implements KV {
   readonly kind = "memory" as const;
+  readonly healthy = true;
   // Map keeps insertion order, so the oldest key is evicted first when full.
   private readonly map = new Map<string, Slot>();
 
@@ -61,6 +64,10 @@ export class MemoryKV implements KV {
   }
 
   async close() {
+    this.clear();
+  }
+
+  clear() {
     this.map.clear();
   }
 

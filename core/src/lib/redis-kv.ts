@@ -54,7 +54,16 @@ export class RedisKV implements KV {
     redis.on("ready", () => this.markUp());
   }
 
+  get healthy() {
+    return this.health.up;
+  }
+
+  /**
+   * Each outage starts with an empty fallback: versions counted during an earlier outage
+   * would otherwise name cache entries that later writes (to Redis) have made stale.
+   */
   private markDown() {
+    if (this.health.up) this.fallback.clear();
     this.health.up = false;
   }
 
@@ -95,7 +104,7 @@ export class RedisKV implements KV {
   set(key: string, value: string, ttlSeconds: number) {
     return this.attempt(
       async () => {
-        await this.redis.set(key, value, "EX", Math.max(1, Math.ceil(ttlSeconds)));
+        await this.redis.set(key, value, "PX", Math.max(1, Math.round(ttlSeconds * 1000)));
       },
       () => this.fallback.set(key, value, ttlSeconds),
     );

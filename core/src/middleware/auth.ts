@@ -2,7 +2,8 @@ import type { Context, MiddlewareHandler } from "hono";
 import type { Scope } from "../contracts/tokens";
 import { AppError } from "../errors";
 import { resolveApiKey } from "../services/api-keys";
-import { isSessionRevoked } from "../services/sessions";
+import { denyKey } from "../services/sessions";
+import { adoptRecentWrite, recentWriteKey } from "../services/wrote";
 import type { AppEnv, AuthInfo } from "../types";
 
 export const API_KEY_PREFIX = "tcc_";
@@ -20,10 +21,14 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
       const key = await resolveApiKey(s, token);
       if (!key) throw new AppError("UNAUTHORIZED", "Invalid or revoked API key", undefined, { "WWW-Authenticate": "Bearer" });
       auth = { userId: key.userId, scopes: new Set(key.scopes as Scope[]), apiKeyId: key.id };
+      adoptRecentWrite(s, auth.userId, await s.kv.get(recentWriteKey(auth.userId)));
     } else {
       const claims = await s.tokens.verify(token);
-      if (await isSessionRevoked(s, claims.sid)) throw new AppError("UNAUTHORIZED", "Session has been logged out");
+      // One round trip for both: is this login revoked, and did this user write recently elsewhere?
+      const [revoked, recentWrite] = await s.kv.mget([denyKey(claims.sid), recentWriteKey(claims.sub)]);
+      if (revoked !== null) throw new AppError("UNAUTHORIZED", "Session has been logged out");
       auth = { userId: claims.sub, scopes: null, sessionId: claims.sid };
+      adoptRecentWrite(s, auth.userId, recentWrite);
     }
     c.set("auth", auth);
     await next();

@@ -18,7 +18,7 @@ interface ClientMeta {
   requestId?: string;
 }
 
-const denyKey = (sessionId: string) => `tcc:deny:sid:${sessionId}`;
+export const denyKey = (sessionId: string) => `tcc:deny:sid:${sessionId}`;
 
 async function issue(s: Services, userId: string, familyId: string, meta: ClientMeta, db: Tx = s.db.primary): Promise<TokenPair> {
   const refreshToken = randomToken("tccr_");
@@ -79,8 +79,4 @@ export async function revokeFamily(s: Services, userId: string, familyId: string
     );
   // Access tokens of this login stay cryptographically valid until they expire: deny them.
   await s.kv.set(denyKey(familyId), "1", s.tokens.ttlSeconds);
-}
-
-export async function isSessionRevoked(s: Services, sessionId: string): Promise<boolean> {
-  return (await s.kv.get(denyKey(sessionId))) !== null;
 }

@@ -1,0 +1,29 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../types";
+
+const MIN_BYTES = 1024;
+
+/**
+ * gzip for JSON responses of 1 KiB or more when the client accepts it. Synchronous and
+ * whole-body (Bun.gzipSync): API responses are bounded by page size, and a small body also
+ * keeps Bun's HTTP writer on its fast path, which large bodies (over ~16 KiB) fall off.
+ */
+export function compressJson(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    await next();
+    if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
+    const res = c.res;
+    if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
+    const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
+    const headers = new Headers(res.headers);
+    let out: Uint8Array = body;
+    if (body.byteLength >= MIN_BYTES) {
+      out = Bun.gzipSync(body, { level: 5 });
+      headers.set("content-encoding", "gzip");
+      headers.append("vary", "Accept-Encoding");
+      headers.delete("content-length");
+    }
+    c.res = undefined; // replace, do not merge: a merge would wrap the old, consumed body
+    c.res = new Response(out, { status: res.status, headers });
+  };
+}
