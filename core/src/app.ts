@@ -3,12 +3,12 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import { authenticate } from "./middleware/auth";
 import { bodyGuard } from "./middleware/body";
 import { compressJson } from "./middleware/compress";
 import { notFoundHandler, onError, validationHook } from "./middleware/errors";
 import { observe } from "./middleware/observe";
-import { limitByIp, limitByUser } from "./middleware/rate-limit";
+import { protect } from "./middleware/protect";
+import { limitByIp } from "./middleware/rate-limit";
 import { registerApiKeys } from "./routes/api-keys";
 import { registerAuth } from "./routes/auth";
 import { registerEntries } from "./routes/entries";
@@ -59,9 +59,9 @@ export function createApp(services: Services): App {
     );
   }
   app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES));
-  app.use("/v1/*", limitByIp("ip"));
-  app.use("/v1/*", async (c, next) => (PUBLIC_V1.has(c.req.path) ? next() : authenticate()(c, next)));
-  app.use("/v1/*", limitByUser());
+  const gateOpen = limitByIp("ip");
+  const gated = protect();
+  app.use("/v1/*", (c, next) => (PUBLIC_V1.has(c.req.path) ? gateOpen(c, next) : gated(c, next)));
 
   registerHealth(app);
   registerAuth(app);

@@ -3,6 +3,7 @@ import { createPgliteDatabase, createPostgresDatabase, type Database, embeddingD
 import { loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
+import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
 import { type KV, MemoryKV } from "./lib/kv";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
@@ -52,14 +53,17 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);
   let kv: KV;
   let limiter: RateLimiter;
+  let gate: RequestGate;
   if (env.REDIS_URL) {
     const redis = connectRedis(env.REDIS_URL);
     if (!(await waitForRedis(redis))) logger.warn("Redis is unreachable; serving from the database and process memory until it returns");
     kv = new RedisKV(redis);
     limiter = new RedisRateLimiter(redis);
+    gate = new RedisGate(redis, kv);
   } else {
     kv = new MemoryKV();
     limiter = new MemoryRateLimiter();
+    gate = new SeparateGate(limiter, kv);
   }
   const keys = await loadSigningKeys({
     privateKey: env.JWT_PRIVATE_KEY,
@@ -74,6 +78,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     kv,
     cache: new ReadCache(kv, metrics, env.CACHE_TTL_S, env.READ_CACHE === "on"),
     limiter,
+    gate,
     tokens,
     logger,
     metrics,

@@ -1,6 +1,7 @@
 import type { Database } from "@tcc/db";
 import type { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
+import type { RequestGate } from "./lib/gate";
 import type { KV } from "./lib/kv";
 import type { Logger } from "./lib/logger";
 import type { Metrics } from "./lib/metrics";
@@ -15,6 +16,8 @@ export interface Services {
   kv: KV;
   cache: ReadCache;
   limiter: RateLimiter;
+  /** One round trip per authenticated request: limits, revocation, recent writes. */
+  gate: RequestGate;
   tokens: AccessTokens;
   logger: Logger;
   metrics: Metrics;

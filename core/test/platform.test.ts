@@ -163,6 +163,23 @@ describe("rate limits", () => {
     }
   });
 
+  test("the per-IP limit covers authenticated routes, and bad tokens spend it too", async () => {
+    const strict = await createHarness({ RATE_LIMIT_IP_PER_MIN: "4", TRUST_PROXY: "true" });
+    try {
+      const u = await strict.user(); // registering is an auth route: its own budget
+      const from = { "x-forwarded-for": `203.0.113.${Math.floor(Math.random() * 250)}-${Date.now()}` };
+      expect((await u.get("/v1/entries", from)).status).toBe(200);
+      expect((await u.get("/v1/entries", from)).status).toBe(200);
+      for (let i = 0; i < 2; i++) expect((await strict.anon.withToken("forged").get("/v1/entries", from)).status).toBe(401);
+      const refused = await u.get("/v1/entries", from);
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.details).toEqual({ scope: "ip" });
+      expect((await strict.anon.withToken("forged").get("/v1/entries", from)).status).toBe(429);
+    } finally {
+      await strict.close();
+    }
+  });
+
   test("auth routes have a stricter per-IP budget", async () => {
     const strict = await createHarness({ RATE_LIMIT_AUTH_PER_MIN: "2", TRUST_PROXY: "true" });
     try {

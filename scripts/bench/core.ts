@@ -54,11 +54,21 @@ for (let i = 0; i < 2000; i++) {
 // Let the replica catch up and the read-your-writes window pass, then warm the caches.
 await Bun.sleep(6_000);
 await fetch(`${base}/v1/entries`, { headers: auth });
+await fetch(`${base}/v1/entries?limit=5`, { headers: auth });
 await fetch(`${base}/v1/entries/${firstId}`, { headers: auth });
 
 const baseline = await wrk({ name: "bare Bun.serve", url: `http://127.0.0.1:${BARE}/`, seconds });
 const results = [baseline];
-results.push(await wrk({ name: "GET /v1/entries (cached)", url: `${base}/v1/entries`, headers: auth, seconds }));
+results.push(await wrk({ name: "GET /v1/entries (cached, 25 items)", url: `${base}/v1/entries`, headers: auth, seconds }));
+results.push(
+  await wrk({
+    name: "GET /v1/entries (cached, gzip)",
+    url: `${base}/v1/entries`,
+    headers: { ...auth, "accept-encoding": "gzip" },
+    seconds,
+  }),
+);
+results.push(await wrk({ name: "GET /v1/entries?limit=5 (cached)", url: `${base}/v1/entries?limit=5`, headers: auth, seconds }));
 results.push(await wrk({ name: "GET /v1/entries/:id (cached)", url: `${base}/v1/entries/${firstId}`, headers: auth, seconds }));
 
 const nocache = await startServer(

@@ -75,10 +75,5 @@ export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } 
       labelNames: ["pool"] as const,
       registers: [registry],
     }),
-    dbPoolInFlight: new Gauge({
-      name: "tcc_db_pool_in_flight",
-      help: "Database operations in flight in request handlers",
-      registers: [registry],
-    }),
   };
 }

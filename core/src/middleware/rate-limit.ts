@@ -4,15 +4,15 @@ import type { RateDecision } from "../lib/gcra";
 import type { AppEnv } from "../types";
 import { clientIp } from "./client-ip";
 
-const MINUTE = 60_000;
+export const MINUTE = 60_000;
 
-function applyHeaders(c: Context, d: RateDecision) {
+export function applyHeaders(c: Context, d: RateDecision) {
   c.header("RateLimit-Limit", String(d.limit));
   c.header("RateLimit-Remaining", String(d.remaining));
   c.header("RateLimit-Reset", String(Math.ceil(d.resetMs / 1000)));
 }
 
-function refuse(c: Context<AppEnv>, scope: string, d: RateDecision): never {
+export function refuse(c: Context<AppEnv>, scope: string, d: RateDecision): never {
   c.get("services").metrics.rateLimited.inc({ scope });
   const retryAfter = String(Math.max(1, Math.ceil(d.retryAfterMs / 1000)));
   throw new AppError(
@@ -28,7 +28,7 @@ function refuse(c: Context<AppEnv>, scope: string, d: RateDecision): never {
   );
 }
 
-/** Per-IP limit; `scope` separates the stricter auth budget from the general one. */
+/** Per-IP limit for the routes that take no token; `scope` separates the stricter auth budget. */
 export function limitByIp(scope: "ip" | "auth"): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const { limiter, env } = c.get("services");
@@ -36,19 +36,6 @@ export function limitByIp(scope: "ip" | "auth"): MiddlewareHandler<AppEnv> {
     const d = await limiter.check(`tcc:rl:${scope}:${clientIp(c, env.TRUST_PROXY)}`, { limit, periodMs: MINUTE });
     if (!d.allowed) refuse(c, scope, d);
     if (scope === "ip") applyHeaders(c, d);
-    await next();
-  };
-}
-
-/** Per-user limit, after authentication; its headers are the ones the client sees. */
-export function limitByUser(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    const auth = c.get("auth");
-    if (!auth) return next();
-    const { limiter, env } = c.get("services");
-    const d = await limiter.check(`tcc:rl:user:${auth.userId}`, { limit: env.RATE_LIMIT_USER_PER_MIN, periodMs: MINUTE });
-    if (!d.allowed) refuse(c, "user", d);
-    applyHeaders(c, d);
     await next();
   };
 }

@@ -14,7 +14,7 @@ import {
   type SortKey,
   toView,
 } from "./entry-query";
-import { setEntryTags } from "./tag-names";
+import { attachTags, setEntryTags } from "./tag-names";
 import { wrote } from "./wrote";
 
 const e = schema.entries;
@@ -65,7 +65,7 @@ export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryVie
       })
       .returning({ id: e.id });
     const id = (row as { id: string }).id;
-    if (input.tags?.length) await setEntryTags(tx, ctx.userId, id, input.tags);
+    if (input.tags?.length) await attachTags(tx, ctx.userId, id, input.tags);
     return readOne(ctx, id, false, tx);
   });
   await wrote(ctx);

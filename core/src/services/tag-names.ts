@@ -34,9 +34,14 @@ export async function ensureTags(tx: Tx, userId: string, names: string[]): Promi
   return rows.map((r) => r.id);
 }
 
-/** Makes the entry's tag set exactly `names`. */
-export async function setEntryTags(tx: Tx, userId: string, entryId: string, names: string[]): Promise<void> {
+/** Tags a new entry (it has none yet, so nothing to remove). */
+export async function attachTags(tx: Tx, userId: string, entryId: string, names: string[]): Promise<void> {
   const tagIds = await ensureTags(tx, userId, names);
-  await tx.delete(schema.entryTags).where(and(eq(schema.entryTags.userId, userId), eq(schema.entryTags.entryId, entryId)));
   if (tagIds.length) await tx.insert(schema.entryTags).values(tagIds.map((tagId) => ({ userId, entryId, tagId })));
+}
+
+/** Makes an existing entry's tag set exactly `names`. */
+export async function setEntryTags(tx: Tx, userId: string, entryId: string, names: string[]): Promise<void> {
+  await tx.delete(schema.entryTags).where(and(eq(schema.entryTags.userId, userId), eq(schema.entryTags.entryId, entryId)));
+  await attachTags(tx, userId, entryId, names);
 }

@@ -16,6 +16,6 @@ export async function wrote(ctx: Ctx): Promise<void> {
 }
 
 /** Called once per authenticated request: adopts another process's recent-write mark. */
-export function adoptRecentWrite(s: Services, userId: string, mark: string | null | undefined): void {
-  if (mark != null) s.db.markWrite(userId);
+export function adoptRecentWrite(s: Services, userId: string, marked: boolean): void {
+  if (marked) s.db.markWrite(userId);
 }

@@ -1,0 +1,121 @@
+import type Redis from "ioredis";
+import type { RateDecision, RateRule } from "./gcra";
+import type { KV } from "./kv";
+import { MemoryRateLimiter, type RateLimiter } from "./rate-limit";
+
+/**
+ * Everything an authenticated request needs from Redis before its handler runs: the per-IP
+ * and per-user rate limits, whether its login was revoked, and whether the user wrote
+ * recently on another core process. RedisGate answers all of it in one round trip.
+ */
+export interface GateInput {
+  ipKey: string;
+  ipRule: RateRule;
+  userKey: string;
+  userRule: RateRule;
+  /** Absent for API keys, which are revoked in the database. */
+  denyKey?: string;
+  writeKey: string;
+}
+
+export interface GateResult {
+  ip: RateDecision;
+  /** null when the IP limit already refused the request (the user's budget is not charged). */
+  user: RateDecision | null;
+  revoked: boolean;
+  recentWrite: boolean;
+}
+
+export interface RequestGate {
+  check(input: GateInput): Promise<GateResult>;
+}
+
+/** The same answers from separate calls: the embedded default, and RedisGate's fallback. */
+export class SeparateGate implements RequestGate {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly kv: KV,
+  ) {}
+
+  async check(g: GateInput): Promise<GateResult> {
+    const ip = await this.limiter.check(g.ipKey, g.ipRule);
+    if (!ip.allowed) return { ip, user: null, revoked: false, recentWrite: false };
+    const user = await this.limiter.check(g.userKey, g.userRule);
+    const [write, deny] = await this.kv.mget(g.denyKey ? [g.writeKey, g.denyKey] : [g.writeKey]);
+    return { ip, user, revoked: deny != null, recentWrite: write != null };
+  }
+}
+
+// gcra() from gcra.ts, twice, on Redis's clock; then the two flags. Refused requests consume nothing.
+const GATE_LUA = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function gcra(key, limit, period)
+  local interval = period / limit
+  local tat = tonumber(redis.call('GET', key) or now)
+  local base = math.max(tat, now)
+  local nxt = base + interval
+  local allow_at = nxt - period
+  if now < allow_at then return {0, 0, math.ceil(base - now), math.ceil(allow_at - now)} end
+  redis.call('SET', key, tostring(nxt), 'PX', math.ceil(nxt - now) + 1)
+  return {1, math.max(0, math.floor((period - (nxt - now)) / interval)), math.ceil(nxt - now), 0}
+end
+local ip = gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))
+if ip[1] == 0 then return {ip, {}, 0, 0} end
+local user = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
+local write = redis.call('EXISTS', KEYS[3])
+local denied = 0
+if ARGV[5] == '1' then denied = redis.call('EXISTS', KEYS[4]) end
+return {ip, user, denied, write}
+`;
+
+type Row = [number, number, number, number];
+type GateRedis = Redis & {
+  tccGate(ip: string, user: string, write: string, deny: string, ...args: (string | number)[]): Promise<[Row, Row | [], number, number]>;
+};
+
+const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
+  allowed: allowed === 1,
+  limit: rule.limit,
+  remaining,
+  resetMs,
+  retryAfterMs,
+});
+
+export class RedisGate implements RequestGate {
+  private readonly redis: GateRedis;
+  private readonly fallback: SeparateGate;
+
+  /** `kv` should be the RedisKV: when Redis fails, its reads fall back to process memory. */
+  constructor(redis: Redis, kv: KV) {
+    redis.defineCommand("tccGate", { numberOfKeys: 4, lua: GATE_LUA });
+    this.redis = redis as GateRedis;
+    this.fallback = new SeparateGate(new MemoryRateLimiter(), kv);
+  }
+
+  async check(g: GateInput): Promise<GateResult> {
+    let reply: [Row, Row | [], number, number];
+    try {
+      reply = await this.redis.tccGate(
+        g.ipKey,
+        g.userKey,
+        g.writeKey,
+        g.denyKey ?? g.writeKey,
+        g.ipRule.limit,
+        g.ipRule.periodMs,
+        g.userRule.limit,
+        g.userRule.periodMs,
+        g.denyKey ? "1" : "0",
+      );
+    } catch {
+      return this.fallback.check(g);
+    }
+    const [ip, user, denied, write] = reply;
+    return {
+      ip: decision(ip, g.ipRule),
+      user: user.length ? decision(user as Row, g.userRule) : null,
+      revoked: denied === 1,
+      recentWrite: write === 1,
+    };
+  }
+}
