@@ -74,6 +74,33 @@ describe("health, docs and metrics", () => {
   });
 });
 
+describe("CORS", () => {
+  test("only configured origins get CORS headers, preflight included", async () => {
+    const withCors = await createHarness({ CORS_ORIGINS: "https://app.example" });
+    try {
+      const preflight = await withCors.app.request("/v1/entries", {
+        method: "OPTIONS",
+        headers: {
+          origin: "https://app.example",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type",
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get("access-control-allow-origin")).toBe("https://app.example");
+      expect(preflight.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+      const other = await withCors.app.request("/healthz", { headers: { origin: "https://evil.example" } });
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      // Without configuration there is no CORS at all.
+      expect(
+        (await h.app.request("/healthz", { headers: { origin: "https://app.example" } })).headers.get("access-control-allow-origin"),
+      ).toBeNull();
+    } finally {
+      await withCors.close();
+    }
+  });
+});
+
 describe("compression", () => {
   test("large JSON is gzipped for clients that accept it, and byte-identical after decoding", async () => {
     const u = await h.user();
