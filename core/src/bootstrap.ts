@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { createPgliteDatabase, createPostgresDatabase, type Database, embeddingDims, migrate } from "@tcc/db";
+import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
 import { loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
@@ -30,16 +30,15 @@ export function openDatabase(env: Env): Promise<Database> {
   );
 }
 
-/** Opens the database, applies migrations, and checks the vector column matches EMBEDDING_DIMS. */
-export async function openMigratedDatabase(env: Env, logger: Logger): Promise<Database> {
+/** Opens the database, applies migrations, and sizes the vector column to EMBEDDING_DIMS. */
+export async function openMigratedDatabase(env: Env): Promise<Database> {
   const db = await openDatabase(env);
-  await migrate(db, env.DATABASE_URL);
-  const dims = await embeddingDims(db);
-  if (dims !== null && dims !== env.EMBEDDING_DIMS) {
-    logger.warn(
-      { configured: env.EMBEDDING_DIMS, column: dims },
-      "EMBEDDING_DIMS differs from document_embeddings.embedding; semantic search needs a re-embed migration",
-    );
+  try {
+    await migrate(db, env.DATABASE_URL);
+    await ensureEmbeddingDims(db, env.EMBEDDING_DIMS);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
   return db;
 }
@@ -47,7 +46,7 @@ export async function openMigratedDatabase(env: Env, logger: Logger): Promise<Da
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
 export async function createServices(env: Env, opts: { logger?: Logger; db?: Database } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
-  const db = opts.db ?? (await openMigratedDatabase(env, logger));
+  const db = opts.db ?? (await openMigratedDatabase(env));
   const metrics = createMetrics({ db });
   metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
   if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);

@@ -29,7 +29,8 @@ export const EnvSchema = z.object({
   DB_READ_YOUR_WRITES_MS: z.coerce.number().int().nonnegative().default(5_000),
   DB_MAX_REPLICA_LAG_S: z.coerce.number().nonnegative().default(5),
   DB_REPLICA_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
-  EMBEDDING_DIMS: z.coerce.number().int().positive().max(16_000).default(768),
+  // pgvector's HNSW index takes at most 2000 dimensions.
+  EMBEDDING_DIMS: z.coerce.number().int().positive().max(2000).default(768),
 
   REDIS_URL: z.string().url().optional(), // absent → in-memory cache, limits and denylist
 

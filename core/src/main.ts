@@ -3,7 +3,10 @@ import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
 
 const env = loadEnv();
-const services = await createServices(env);
+const services = await createServices(env).catch((err: Error) => {
+  console.error(`TCC Log could not start: ${err.message}`);
+  process.exit(1);
+});
 const app = createApp(services);
 
 const server = Bun.serve({ hostname: env.HOST, port: env.PORT, fetch: app.fetch, maxRequestBodySize: env.MAX_BODY_BYTES + 1024 });

@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { embeddingDims } from "@tcc/db";
 import type { Subprocess } from "bun";
+import { sql } from "drizzle-orm";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseEnv } from "../src/env";
@@ -99,6 +101,29 @@ describe("embedded default (PGlite, in-memory cache)", () => {
       } finally {
         for (const proc of started) proc.kill("SIGKILL"); // a failed assertion must not leave a server behind
       }
+    },
+    SLOW,
+  );
+
+  test(
+    "EMBEDDING_DIMS sizes the empty vector column, and stored vectors of another size stop start-up",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "tcc-dims-"));
+      const open = (dims: string) => createServices(parseEnv({ DATA_DIR: dir, LOG_LEVEL: "silent", EMBEDDING_DIMS: dims }));
+      const first = await open("384");
+      expect(await embeddingDims(first.db)).toBe(384);
+      const app = new Client(createApp(first));
+      const reg = await app.post("/v1/auth/register", { email: "dims@example.test", password: "embedded password" });
+      const entry = await app.withToken(reg.body.accessToken).post("/v1/entries", { title: "vector me" });
+      const vector = `[${Array.from({ length: 384 }, () => "0.1").join(",")}]`;
+      await first.db.primary.execute(
+        sql`insert into document_embeddings (id, user_id, entry_id, chunk_index, chunk_text, model, embedding)
+            values (${Bun.randomUUIDv7()}, ${reg.body.user.id}, ${entry.body.id}, 0, 'vector me', 'test', ${vector}::vector)`,
+      );
+      await closeServices(first);
+      await expect(open("768")).rejects.toThrow(/holds 384-dimension vectors but EMBEDDING_DIMS is 768/);
+      const again = await open("384"); // the stored size still opens
+      await closeServices(again);
     },
     SLOW,
   );

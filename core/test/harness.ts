@@ -36,7 +36,7 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
 let migrated: Promise<void> | undefined;
 /** Migrations run once per test process, not once per harness. */
 function migrateOnce(env: Env) {
-  migrated ??= openMigratedDatabase(env, createLogger("silent")).then((db) => db.close());
+  migrated ??= openMigratedDatabase(env).then((db) => db.close());
   return migrated;
 }
 

@@ -1,4 +1,4 @@
-export { embeddingDims, migrate, migrationsFolder } from "./migrate";
+export { embeddingDims, ensureEmbeddingDims, migrate, migrationsFolder } from "./migrate";
 export { createPgliteDatabase } from "./pglite-client";
 export { createPostgresDatabase, type PostgresOptions } from "./postgres-client";
 export * as schema from "./schema";

@@ -42,3 +42,24 @@ export async function embeddingDims(db: Database): Promise<number | null> {
   const list = Array.isArray(rows) ? rows : rows.rows;
   return list[0]?.dims ?? null;
 }
+
+/**
+ * Makes `document_embeddings.embedding` hold EMBEDDING_DIMS-dimension vectors. The migration
+ * creates it with DEFAULT_EMBEDDING_DIMS; an empty table is altered in place (its HNSW index is
+ * rebuilt with it), while stored vectors of another size stop start-up: mixing sizes would
+ * break semantic search, and they must be re-embedded with the new model first.
+ */
+export async function ensureEmbeddingDims(db: Database, dims: number): Promise<void> {
+  const current = await embeddingDims(db);
+  if (current === null || current === dims) return;
+  const rows = (await db.primary.execute(sql`select exists (select 1 from document_embeddings) as present`)) as unknown as
+    | { present: boolean }[]
+    | { rows: { present: boolean }[] };
+  const present = (Array.isArray(rows) ? rows : rows.rows)[0]?.present;
+  if (present) {
+    throw new Error(
+      `document_embeddings holds ${current}-dimension vectors but EMBEDDING_DIMS is ${dims}: keep EMBEDDING_DIMS=${current}, or re-embed (delete the stored embeddings, then start with the new size)`,
+    );
+  }
+  await db.primary.execute(sql.raw(`alter table document_embeddings alter column embedding type vector(${Math.trunc(dims)})`));
+}
