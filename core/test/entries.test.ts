@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import postgres from "postgres";
 import { createHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -29,6 +30,57 @@ describe("entries", () => {
     expect(got.body).toEqual(made.body);
     const tags = await u.get("/v1/tags");
     expect(tags.body.items.map((t: { name: string }) => t.name)).toEqual(["bike", "Maintenance"]); // sorted case-insensitively
+  });
+
+  test("concurrent creates introducing the same new tags lose no tag and make no duplicates", async () => {
+    const u = await h.user();
+    const made = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => u.post("/v1/entries", { title: `race ${i}`, tags: ["Fresh", "fresh2", `own${i}`] })),
+    );
+    for (const [i, res] of made.entries()) {
+      expect(res.status).toBe(201);
+      expect(res.body.tags).toEqual(["Fresh", "fresh2", `own${i}`]);
+    }
+    const tags = (await u.get("/v1/tags")).body.items as { name: string; entryCount: number }[];
+    expect(tags.filter((t) => t.name.toLowerCase() === "fresh")).toEqual([expect.objectContaining({ entryCount: 24 })]);
+    expect(tags).toHaveLength(26);
+  });
+
+  test("a tag committed by another transaction mid-create is still linked", async () => {
+    const u = await h.user();
+    const other = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
+    try {
+      // Another transaction inserts the tag and holds it uncommitted: the create's insert waits
+      // on it, then finds the conflict, and its snapshot cannot see the winner's row.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const inserted = new Promise<void>((ready) => {
+        void other.begin(async (tx) => {
+          await tx`insert into tags (id, user_id, name) values (${Bun.randomUUIDv7()}, ${u.info.id}, 'contested')`;
+          ready();
+          await held;
+        });
+      });
+      await inserted;
+      const creating = u.post("/v1/entries", { title: "racing", tags: ["contested", "calm"] });
+      await Bun.sleep(300); // the create is now blocked on the uncommitted tag
+      release();
+      const res = await creating;
+      expect(res.status).toBe(201);
+      expect(res.body.tags).toEqual(["calm", "contested"]);
+      expect((await u.get(`/v1/entries?tag=contested`)).body.items).toHaveLength(1);
+    } finally {
+      await other.end();
+    }
+  });
+
+  test("an existing tag keeps its spelling when reused in another case", async () => {
+    const u = await h.user();
+    await u.post("/v1/entries", { title: "first", tags: ["Bike"] });
+    const second = await u.post("/v1/entries", { title: "second", tags: ["BIKE", "new"] });
+    expect(second.body.tags).toEqual(["Bike", "new"]);
   });
 
   test("PATCH changes only the given fields and replaces tags", async () => {

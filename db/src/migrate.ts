@@ -4,6 +4,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { rowsOf } from "./rows";
 import type { Database } from "./types";
 
 export const migrationsFolder = fileURLToPath(new URL("../migrations", import.meta.url));
@@ -36,11 +37,12 @@ export async function migrate(db: Database, databaseUrl?: string): Promise<void>
 
 /** The dimension the live `document_embeddings.embedding` column was created with. */
 export async function embeddingDims(db: Database): Promise<number | null> {
-  const rows = (await db.primary.execute(
-    sql`select atttypmod as dims from pg_attribute where attrelid = 'document_embeddings'::regclass and attname = 'embedding'`,
-  )) as unknown as { dims: number }[] | { rows: { dims: number }[] };
-  const list = Array.isArray(rows) ? rows : rows.rows;
-  return list[0]?.dims ?? null;
+  const rows = rowsOf<{ dims: number }>(
+    await db.primary.execute(
+      sql`select atttypmod as dims from pg_attribute where attrelid = 'document_embeddings'::regclass and attname = 'embedding'`,
+    ),
+  );
+  return rows[0]?.dims ?? null;
 }
 
 /**
@@ -52,10 +54,9 @@ export async function embeddingDims(db: Database): Promise<number | null> {
 export async function ensureEmbeddingDims(db: Database, dims: number): Promise<void> {
   const current = await embeddingDims(db);
   if (current === null || current === dims) return;
-  const rows = (await db.primary.execute(sql`select exists (select 1 from document_embeddings) as present`)) as unknown as
-    | { present: boolean }[]
-    | { rows: { present: boolean }[] };
-  const present = (Array.isArray(rows) ? rows : rows.rows)[0]?.present;
+  const present = rowsOf<{ present: boolean }>(
+    await db.primary.execute(sql`select exists (select 1 from document_embeddings) as present`),
+  )[0]?.present;
   if (present) {
     throw new Error(
       `document_embeddings holds ${current}-dimension vectors but EMBEDDING_DIMS is ${dims}: keep EMBEDDING_DIMS=${current}, or re-embed (delete the stored embeddings, then start with the new size)`,

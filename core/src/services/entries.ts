@@ -3,6 +3,7 @@ import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import type { Ctx } from "../services";
+import { insertEntryWithTags } from "./entry-create";
 import {
   afterCursor,
   cursorValue,
@@ -14,7 +15,7 @@ import {
   type SortKey,
   toView,
 } from "./entry-query";
-import { attachTags, setEntryTags } from "./tag-names";
+import { setEntryTags } from "./tag-names";
 import { wrote } from "./wrote";
 
 const e = schema.entries;
@@ -52,24 +53,24 @@ async function readOne(ctx: Ctx, id: string, deleted: boolean, db = ctx.s.db.rea
 }
 
 export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryView> {
-  await assertTopic(ctx, input.topicId);
-  const view = await ctx.s.db.primary.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(e)
-      .values({
-        userId: ctx.userId,
-        title: input.title,
-        content: input.content ?? "",
-        topicId: input.topicId ?? null,
-        ...(input.occurredAt ? { occurredAt: new Date(input.occurredAt) } : {}),
-      })
-      .returning({ id: e.id });
-    const id = (row as { id: string }).id;
-    if (input.tags?.length) await attachTags(tx, ctx.userId, id, input.tags);
-    return readOne(ctx, id, false, tx);
+  const created = await insertEntryWithTags(ctx, {
+    title: input.title,
+    content: input.content ?? "",
+    topicId: input.topicId ?? null,
+    occurredAt: input.occurredAt,
+    tags: input.tags ?? [],
   });
+  if (!created) throw notFound("Topic");
+  let view = created.view;
+  if (!created.complete) {
+    // A concurrent request created one of these tags mid-statement: link them the slow, sure way.
+    view = (await ctx.s.db.primary.transaction(async (tx) => {
+      await setEntryTags(tx, ctx.userId, view.id, input.tags ?? []);
+      return readOne(ctx, view.id, false, tx);
+    })) as EntryView;
+  }
   await wrote(ctx);
-  return view as EntryView;
+  return view;
 }
 
 export async function getEntry(ctx: Ctx, id: string): Promise<EntryView> {
