@@ -28,13 +28,21 @@ interface Replica {
 }
 
 function pool(url: string, max: number, o: PostgresOptions) {
-  return postgres(url, {
+  const sql = postgres(url, {
     max,
     idle_timeout: o.idleTimeoutSeconds,
     connect_timeout: o.connectTimeoutSeconds,
     onnotice: () => {},
     connection: { statement_timeout: o.statementTimeoutMs, application_name: "tcc-core" },
   });
+  // Drizzle runs every query it did not name unprepared, so Postgres parses and plans it and
+  // the driver re-reads its row description each time. Our query texts are a small, stable
+  // set (values are always $n parameters), so prepare them all, as postgres.js does itself
+  // for tagged templates; each connection keeps its prepared statements.
+  const unsafe = sql.unsafe.bind(sql);
+  sql.unsafe = ((query: string, params?: unknown[], options?: { prepare?: boolean }) =>
+    unsafe(query, params as never, { ...options, prepare: true })) as typeof sql.unsafe;
+  return sql;
 }
 
 export function createPostgresDatabase(o: PostgresOptions): Database {
