@@ -3,12 +3,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { embeddingDims } from "@tcc/db";
-import type { Subprocess } from "bun";
 import { sql } from "drizzle-orm";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseEnv } from "../src/env";
 import { Client } from "./harness";
+import { type CoreProcess, startCore } from "./process";
 
 // The embedded default: no DATABASE_URL, no REDIS_URL. PGlite can take seconds to start.
 const SLOW = 120_000;
@@ -55,51 +55,60 @@ describe("embedded default (PGlite, in-memory cache)", () => {
     "`npm start`'s process prints its URL, serves, and exits cleanly on SIGTERM; a restart reuses ./data",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "tcc-main-"));
-      const started: Subprocess[] = [];
-      const start = async () => {
-        const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../src/main.ts")], {
-          env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, PORT: "0", LOG_LEVEL: "warn" },
-          stdout: "pipe",
-          stderr: "inherit",
-        });
-        started.push(proc);
-        const reader = proc.stdout.getReader();
-        let out = "";
-        while (!out.includes("\n")) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          out += new TextDecoder().decode(value);
-        }
-        reader.releaseLock();
-        const url = out.match(/running at (http:\/\/\S+)/)?.[1];
-        expect(url).toBeDefined();
-        return { proc, url: url as string };
-      };
+      const started: CoreProcess[] = [];
       try {
-        const a = await start();
-        const reg = await fetch(`${a.url}/v1/auth/register`, {
+        const a = await startCore({ DATA_DIR: dir });
+        started.push(a);
+        const register = await fetch(`${a.url}/v1/auth/register`, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
         });
-        expect(reg.status).toBe(201);
-        a.proc.kill("SIGTERM");
-        expect(await a.proc.exited).toBe(0);
+        expect(register.status).toBe(201);
+        expect(await a.stop()).toBe(0);
 
-        const b = await start();
-        try {
-          const login = await fetch(`${b.url}/v1/auth/login`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
-          });
-          expect(login.status).toBe(200);
-        } finally {
-          b.proc.kill("SIGTERM");
-          expect(await b.proc.exited).toBe(0);
-        }
+        const b = await startCore({ DATA_DIR: dir });
+        started.push(b);
+        const login = await fetch(`${b.url}/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "proc@example.test", password: "embedded password" }),
+        });
+        expect(login.status).toBe(200);
+        expect(await b.stop()).toBe(0);
       } finally {
-        for (const proc of started) proc.kill("SIGKILL"); // a failed assertion must not leave a server behind
+        for (const { proc } of started) proc.kill("SIGKILL"); // a failed assertion must not leave a server behind
+      }
+    },
+    SLOW,
+  );
+
+  test(
+    "a request in flight when SIGTERM arrives is finished before the process exits",
+    async () => {
+      const core = await startCore({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-drain-")) });
+      try {
+        // The body arrives slowly: the request is in flight when the signal lands.
+        const encoder = new TextEncoder();
+        const body = new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode('{"email":"drain@example.test",'));
+            await Bun.sleep(700);
+            controller.enqueue(encoder.encode('"password":"embedded password"}'));
+            controller.close();
+          },
+        });
+        const pending = fetch(`${core.url}/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body });
+        await Bun.sleep(250);
+        core.proc.kill("SIGTERM");
+        const res = await pending;
+        expect(res.status).toBe(201);
+        expect(((await res.json()) as { user: { email: string } }).user.email).toBe("drain@example.test");
+        expect(await core.proc.exited).toBe(0);
+        // And it no longer accepts connections.
+        await expect(fetch(`${core.url}/healthz`)).rejects.toThrow();
+      } finally {
+        core.proc.kill("SIGKILL");
       }
     },
     SLOW,

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { createApp } from "../src/app";
 import { closeServices, createServices, openMigratedDatabase } from "../src/bootstrap";
 import { type Env, parseEnv } from "../src/env";
-import { createLogger } from "../src/lib/logger";
 import type { Services } from "../src/services";
 import type { App } from "../src/types";
 

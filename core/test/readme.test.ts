@@ -2,6 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startCore } from "./process";
 
 // The README's curl walkthrough, run exactly as written against a fresh embedded server:
 // only the base URL line is pointed at this test's port.
@@ -13,21 +14,9 @@ test("the README walkthrough works as written on the embedded default", async ()
   expect(script).toContain("B=http://127.0.0.1:8080");
 
   const dir = mkdtempSync(join(tmpdir(), "tcc-readme-"));
-  const server = Bun.spawn([process.execPath, join(import.meta.dir, "../src/main.ts")], {
-    env: { PATH: process.env.PATH ?? "", DATA_DIR: dir, PORT: "0", LOG_LEVEL: "warn" },
-    stdout: "pipe",
-    stderr: "inherit",
-  });
+  const server = await startCore({ DATA_DIR: dir });
   try {
-    const reader = server.stdout.getReader();
-    let out = "";
-    while (!out.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      out += new TextDecoder().decode(value);
-    }
-    reader.releaseLock();
-    const url = out.match(/running at (http:\/\/\S+)/)?.[1] as string;
+    const url = server.url;
     const run = Bun.spawn(["bash", "-euo", "pipefail", "-c", (script as string).replace("B=http://127.0.0.1:8080", `B=${url}`)], {
       stdout: "pipe",
       stderr: "pipe",
@@ -42,7 +31,6 @@ test("the README walkthrough works as written on the embedded default", async ()
     expect(stdout).toMatch(/"name":"maintenance","entryCount":1/);
     expect(stdout).not.toContain('"error"');
   } finally {
-    server.kill("SIGTERM");
-    await server.exited;
+    await server.stop();
   }
 }, 120_000);
