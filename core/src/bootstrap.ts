@@ -47,9 +47,6 @@ export async function openMigratedDatabase(env: Env): Promise<Database> {
 export async function createServices(env: Env, opts: { logger?: Logger; db?: Database } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const db = opts.db ?? (await openMigratedDatabase(env));
-  const metrics = createMetrics({ db });
-  metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
-  if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);
   let kv: KV;
   let limiter: RateLimiter;
   let gate: RequestGate;
@@ -64,6 +61,9 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     limiter = new MemoryRateLimiter();
     gate = new SeparateGate(limiter, kv);
   }
+  const metrics = createMetrics({ db, kv });
+  metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
+  if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);
   const keys = await loadSigningKeys({
     privateKey: env.JWT_PRIVATE_KEY,
     keyId: env.JWT_KEY_ID,

@@ -39,6 +39,7 @@ describe("Redis outage", () => {
       expect(ready.status).toBe(200);
       expect(ready.body.status).toBe("degraded");
       expect(ready.body.checks.cache.status).toBe("down");
+      expect(String((await h.anon.get("/metrics")).body)).toContain('tcc_cache_backend_up{kind="redis"} 0');
       // Sign-in still works without Redis.
       expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(200);
     } finally {
@@ -51,6 +52,7 @@ describe("Redis outage", () => {
       status = (await h.anon.get("/readyz")).body.status;
     }
     expect(status).toBe("ok");
+    expect(String((await h.anon.get("/metrics")).body)).toContain('tcc_cache_backend_up{kind="redis"} 1');
     // Reads cached in Redis before the outage must not resurface: writes made meanwhile win.
     expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("renamed during the outage");
     expect((await u.get("/v1/entries")).body.items).toHaveLength(2);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
 import { createHarness, type Harness } from "./harness";
 
 let h: Harness;
@@ -54,6 +55,20 @@ describe("primary and replica routing", () => {
     expect(found).toBe(true);
     const rows = (await replica.execute("select pg_is_in_recovery() as in_recovery" as never)) as unknown as { in_recovery: boolean }[];
     expect(rows[0]?.in_recovery).toBe(true);
+  });
+
+  test("queries and transactions holding a connection are counted for the pool-saturation metric", async () => {
+    const { db } = h.services;
+    expect(db.inFlight().primary).toBe(0);
+    const slow = db.primary.execute(sql`select pg_sleep(0.3)`).then(() => {}); // drizzle queries start when awaited
+    const tx = db.primary.transaction(async (t) => {
+      await t.execute(sql`select pg_sleep(0.3)`);
+    });
+    await Bun.sleep(100);
+    expect(db.inFlight().primary).toBe(2);
+    expect(String((await h.anon.get("/metrics")).body)).toContain('tcc_db_pool_in_flight{pool="primary"} 2');
+    await Promise.all([slow, tx]);
+    expect(db.inFlight().primary).toBe(0);
   });
 
   test("reads fall back to the primary when no replica is healthy", async () => {

@@ -34,6 +34,8 @@ export async function createPgliteDatabase(dataDir: string | undefined): Promise
     },
     replicas: () => [],
     routing,
+    // One in-process connection; nothing to saturate.
+    inFlight: () => ({ primary: 0, replica: 0 }),
     async close() {
       if (closed) return;
       closed = true;

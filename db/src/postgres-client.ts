@@ -22,12 +22,13 @@ export interface PostgresOptions {
 interface Replica {
   url: string;
   sql: postgres.Sql;
+  busy: { n: number };
   db: Drizzle;
   healthy: boolean;
   lagSeconds: number | null;
 }
 
-function pool(url: string, max: number, o: PostgresOptions) {
+function pool(url: string, max: number, o: PostgresOptions): { sql: postgres.Sql; busy: { n: number } } {
   const sql = postgres(url, {
     max,
     idle_timeout: o.idleTimeoutSeconds,
@@ -39,19 +40,57 @@ function pool(url: string, max: number, o: PostgresOptions) {
   // the driver re-reads its row description each time. Our query texts are a small, stable
   // set (values are always $n parameters), so prepare them all, as postgres.js does itself
   // for tagged templates; each connection keeps its prepared statements.
+  const busy = { n: 0 };
   const unsafe = sql.unsafe.bind(sql);
   sql.unsafe = ((query: string, params?: unknown[], options?: { prepare?: boolean }) =>
-    unsafe(query, params as never, { ...options, prepare: true })) as typeof sql.unsafe;
-  return sql;
+    track(unsafe(query, params as never, { ...options, prepare: true }), busy)) as typeof sql.unsafe;
+  // A transaction holds a connection from BEGIN to COMMIT; its own queries run on that one.
+  const begin = sql.begin.bind(sql) as (...args: unknown[]) => Promise<unknown>;
+  sql.begin = ((...args: unknown[]) => {
+    busy.n++;
+    return begin(...args).finally(() => busy.n--);
+  }) as typeof sql.begin;
+  return { sql, busy };
+}
+
+/**
+ * Counts a postgres.js query as in flight from when it is awaited (queries are lazy) until it
+ * settles: the pool-saturation signal postgres.js does not expose itself.
+ */
+function track<Q extends PromiseLike<unknown>>(query: Q, busy: { n: number }): Q {
+  const then = query.then.bind(query);
+  // biome-ignore lint/suspicious/noThenProperty: postgres.js queries start on then(); wrapping it is the only hook
+  (query as { then: unknown }).then = (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => {
+    busy.n++;
+    let settled = false;
+    const settle = () => {
+      if (!settled) {
+        settled = true;
+        busy.n--;
+      }
+    };
+    return then(
+      (v) => {
+        settle();
+        return ok ? ok(v) : v;
+      },
+      (e) => {
+        settle();
+        if (fail) return fail(e);
+        throw e;
+      },
+    );
+  };
+  return query;
 }
 
 export function createPostgresDatabase(o: PostgresOptions): Database {
-  const primarySql = pool(o.url, o.poolMax, o);
+  const { sql: primarySql, busy: primaryBusy } = pool(o.url, o.poolMax, o);
   const primary = drizzle({ client: primarySql, schema }) as unknown as Drizzle;
   const replicas: Replica[] = o.replicaUrls.map((url) => {
-    const sql = pool(url, o.replicaPoolMax, o);
+    const { sql, busy } = pool(url, o.replicaPoolMax, o);
     // Replicas start unhealthy and are admitted by the first health check.
-    return { url, sql, db: drizzle({ client: sql, schema }) as unknown as Drizzle, healthy: false, lagSeconds: null };
+    return { url, sql, busy, db: drizzle({ client: sql, schema }) as unknown as Drizzle, healthy: false, lagSeconds: null };
   });
   const writers = new RecentWriters(o.readYourWritesMs);
   const routing = { primary: 0, replica: 0 };
@@ -106,6 +145,7 @@ export function createPostgresDatabase(o: PostgresOptions): Database {
     },
     replicas: (): ReplicaStatus[] => replicas.map(({ url, healthy, lagSeconds }) => ({ url: redact(url), healthy, lagSeconds })),
     routing,
+    inFlight: () => ({ primary: primaryBusy.n, replica: replicas.reduce((sum, r) => sum + r.busy.n, 0) }),
     async close() {
       if (timer) clearInterval(timer);
       await Promise.all([primarySql.end({ timeout: 5 }), ...replicas.map((r) => r.sql.end({ timeout: 5 }))]);

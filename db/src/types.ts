@@ -28,5 +28,7 @@ export interface Database {
   replicas(): ReplicaStatus[];
   /** Counts of reads routed to the primary and to replicas since start, for metrics. */
   readonly routing: { primary: number; replica: number };
+  /** Queries and transactions currently holding a connection, per pool kind. */
+  inFlight(): { primary: number; replica: number };
   close(): Promise<void>;
 }

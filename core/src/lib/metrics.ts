@@ -1,13 +1,14 @@
 import type { Database } from "@tcc/db";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { KV } from "./kv";
 
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Every metric core exports; names follow the architecture guide (`tcc_*`). */
-export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } = {}) {
+export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
-  const db = opts.db;
+  const { db, kv } = opts;
   return {
     registry,
     requests: new Counter({
@@ -67,6 +68,29 @@ export function createMetrics(opts: { db?: Database; defaultMetrics?: boolean } 
         if (!db) return;
         this.reset();
         for (const [i, r] of db.replicas().entries()) if (r.lagSeconds !== null) this.set({ replica: String(i) }, r.lagSeconds);
+      },
+    }),
+    cacheBackendUp: new Gauge({
+      name: "tcc_cache_backend_up",
+      help: "1 while the cache backend (Redis, or process memory in the embedded default) answers",
+      labelNames: ["kind"] as const,
+      registers: [registry],
+      collect() {
+        if (!kv) return;
+        this.reset();
+        this.set({ kind: kv.kind }, kv.healthy ? 1 : 0);
+      },
+    }),
+    poolInFlight: new Gauge({
+      name: "tcc_db_pool_in_flight",
+      help: "Queries and transactions holding a connection right now, per pool",
+      labelNames: ["pool"] as const,
+      registers: [registry],
+      collect() {
+        if (!db) return;
+        const busy = db.inFlight();
+        this.set({ pool: "primary" }, busy.primary);
+        this.set({ pool: "replica" }, busy.replica);
       },
     }),
     poolMax: new Gauge({
