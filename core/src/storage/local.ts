@@ -1,0 +1,93 @@
+import { randomUUID } from "node:crypto";
+import { mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { resolveRange, validateKey } from "./keys";
+import { Meter, metered } from "./meter";
+import { type ByteRange, InvalidKeyError, type ObjectInfo, type ObjectStorage, type PutOptions } from "./types";
+
+/** Uploads in progress; dot segments are not valid keys, so no key can reach (or list) this directory. */
+const TMP_DIR = ".tmp";
+
+/** Errors meaning "there is no object file at this key" (a directory is not an object). */
+const GONE = new Set(["ENOENT", "ENOTDIR", "EISDIR"]);
+
+/** Filesystem storage: the embedded default, one file per key under `root`. */
+export class LocalStorage implements ObjectStorage {
+  readonly driver = "local";
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  /** Key → absolute path, refusing anything that would land outside the root. */
+  pathOf(key: string): string {
+    validateKey(key);
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep)) throw new InvalidKeyError("outside the storage root");
+    return path;
+  }
+
+  async put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, opts: PutOptions = {}) {
+    const path = this.pathOf(key);
+    const tmpDir = join(this.root, TMP_DIR);
+    await mkdir(tmpDir, { recursive: true });
+    // Same filesystem as the target, so the final rename is atomic: readers never see a partial file.
+    const tmp = join(tmpDir, randomUUID());
+    const meter = new Meter(opts.maxBytes);
+    const file = await open(tmp, "wx", 0o600);
+    let closed = false;
+    try {
+      for await (const chunk of metered(body, meter, opts.signal)) {
+        for (let offset = 0; offset < chunk.byteLength; ) offset += (await file.write(chunk, offset)).bytesWritten;
+      }
+      await file.datasync(); // the rename must not publish a file whose bytes are still only in the page cache
+      closed = true;
+      await file.close();
+      await mkdir(dirname(path), { recursive: true });
+      await rename(tmp, path);
+    } catch (err) {
+      if (!closed) await file.close().catch(() => {});
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return { size: meter.size, sha256: meter.digest() };
+  }
+
+  async get(key: string, range?: ByteRange) {
+    const path = this.pathOf(key);
+    const info = await this.statFile(path);
+    if (!info) return null;
+    const file = Bun.file(path);
+    if (!range) return { ...info, body: file.stream() };
+    const r = resolveRange(range, info.size);
+    return { ...info, range: r, body: file.slice(r.start, r.end + 1).stream() };
+  }
+
+  async head(key: string) {
+    return this.statFile(this.pathOf(key));
+  }
+
+  async exists(key: string) {
+    return (await this.head(key)) !== null;
+  }
+
+  async delete(key: string) {
+    try {
+      await unlink(this.pathOf(key));
+    } catch (err) {
+      if (!GONE.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
+    }
+  }
+
+  private async statFile(path: string): Promise<ObjectInfo | null> {
+    try {
+      const s = await stat(path);
+      // A key that names a directory ("a" when "a/b" exists) is not an object.
+      return s.isFile() ? { size: s.size, lastModified: s.mtime } : null;
+    } catch (err) {
+      if (GONE.has((err as NodeJS.ErrnoException).code ?? "")) return null;
+      throw err;
+    }
+  }
+}
