@@ -12,6 +12,7 @@ import { limitByIp } from "./middleware/rate-limit";
 import { registerApiKeys } from "./routes/api-keys";
 import { registerAuth } from "./routes/auth";
 import { registerEntries } from "./routes/entries";
+import { registerFiles } from "./routes/files";
 import { registerHealth } from "./routes/health";
 import { registerLinks } from "./routes/links";
 import { registerSearch } from "./routes/search";
@@ -20,8 +21,9 @@ import { registerTopics } from "./routes/topics";
 import type { Services } from "./services";
 import type { App, AppEnv } from "./types";
 
-/** Routes under /v1 that take no bearer token. */
+/** Routes under /v1 that take no bearer token: these, and everything under /v1/public/ (signed or public reads). */
 const PUBLIC_V1 = new Set(["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"]);
+const isPublic = (path: string) => PUBLIC_V1.has(path) || path.startsWith("/v1/public/");
 
 export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -58,10 +60,10 @@ export function createApp(services: Services): App {
       }),
     );
   }
-  app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES));
+  app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES, env.MAX_FILE_BYTES));
   const gateOpen = limitByIp("ip");
   const gated = protect();
-  app.use("/v1/*", (c, next) => (PUBLIC_V1.has(c.req.path) ? gateOpen(c, next) : gated(c, next)));
+  app.use("/v1/*", (c, next) => (isPublic(c.req.path) ? gateOpen(c, next) : gated(c, next)));
 
   registerHealth(app);
   registerAuth(app);
@@ -70,6 +72,7 @@ export function createApp(services: Services): App {
   registerTags(app);
   registerTopics(app);
   registerLinks(app);
+  registerFiles(app);
   registerSearch(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
-import { loadSigningKeys } from "./auth/keys";
+import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
@@ -11,6 +11,7 @@ import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rat
 import { ReadCache } from "./lib/read-cache";
 import { connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
 import type { Services } from "./services";
+import { createStorage, type ObjectStorage } from "./storage";
 
 export function openDatabase(env: Env): Promise<Database> {
   if (!env.DATABASE_URL) return createPgliteDatabase(join(env.DATA_DIR, "pg"));
@@ -41,6 +42,25 @@ export async function openMigratedDatabase(env: Env): Promise<Database> {
     throw err;
   }
   return db;
+}
+
+/**
+ * Every S3 value is passed explicitly and defined: Bun's S3Client falls back to S3_* and AWS_*
+ * variables in process.env for any option that is undefined (or an empty string).
+ */
+export function openStorage(env: Env): ObjectStorage {
+  if (env.STORAGE_DRIVER === "local") return createStorage({ driver: "local", root: env.FILES_DIR ?? join(env.DATA_DIR, "files") });
+  const region = env.S3_REGION ?? (env.S3_ENDPOINT ? "auto" : "us-east-1");
+  return createStorage({
+    driver: "s3",
+    // The env schema requires these three when the driver is s3.
+    bucket: env.S3_BUCKET as string,
+    accessKeyId: env.S3_ACCESS_KEY_ID as string,
+    secretAccessKey: env.S3_SECRET_ACCESS_KEY as string,
+    endpoint: env.S3_ENDPOINT ?? `https://s3.${region}.amazonaws.com`,
+    region,
+    virtualHostedStyle: env.S3_VIRTUAL_HOSTED_STYLE === undefined ? !env.S3_ENDPOINT : ["true", "1"].includes(env.S3_VIRTUAL_HOSTED_STYLE),
+  });
 }
 
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
@@ -79,6 +99,8 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     limiter,
     gate,
     tokens,
+    storage: openStorage(env),
+    fileUrlSecret: loadFileUrlSecret({ secret: env.FILE_URL_SECRET, dataDir: env.DATA_DIR }),
     logger,
     metrics,
     clock: () => new Date(),

@@ -62,6 +62,27 @@ export const EnvSchema = z.object({
     .int()
     .positive()
     .default(2 * 1024 * 1024),
+  STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
+  FILES_DIR: z.string().optional(), // absent → DATA_DIR/files
+  S3_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().optional(),
+  S3_REGION: z.string().optional(),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** false (path style) for MinIO and s3rver; unset or true for AWS and R2. */
+  S3_VIRTUAL_HOSTED_STYLE: z.enum(["true", "false", "1", "0"]).optional(),
+  MAX_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(50 * 1024 * 1024),
+  USER_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1024 * 1024 * 1024),
+  /** HMAC key for signed download URLs. Absent → generated once under DATA_DIR/keys. */
+  FILE_URL_SECRET: z.string().min(32).optional(),
   CACHE_TTL_S: z.coerce.number().int().positive().default(300),
   /** "off" serves every read from the database (for diagnosis and the uncached benchmark). */
   READ_CACHE: z.enum(["on", "off"]).default("on"),
@@ -69,12 +90,20 @@ export const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });
 
+/** Settings that only make sense together. */
+const CheckedEnv = EnvSchema.superRefine((e, ctx) => {
+  if (e.STORAGE_DRIVER !== "s3") return;
+  for (const key of ["S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+    if (!e[key]) ctx.addIssue({ code: "custom", path: [key], message: "required when STORAGE_DRIVER=s3" });
+  }
+});
+
 export type Env = z.infer<typeof EnvSchema>;
 
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // Empty strings mean "unset": shells and compose files produce them freely.
   const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
-  return EnvSchema.parse(cleaned);
+  return CheckedEnv.parse(cleaned);
 }
 
 /** Reads the environment once at start-up; a wrong variable names itself and exits. */

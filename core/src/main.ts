@@ -1,6 +1,7 @@
 import { createApp } from "./app";
 import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
+import { UPLOAD_SLACK_BYTES } from "./middleware/body";
 
 const env = loadEnv();
 const services = await createServices(env).catch((err: Error) => {
@@ -9,7 +10,13 @@ const services = await createServices(env).catch((err: Error) => {
 });
 const app = createApp(services);
 
-const server = Bun.serve({ hostname: env.HOST, port: env.PORT, fetch: app.fetch, maxRequestBodySize: env.MAX_BODY_BYTES + 1024 });
+const server = Bun.serve({
+  hostname: env.HOST,
+  port: env.PORT,
+  fetch: app.fetch,
+  // Uploads may be larger than other bodies; the per-route guards enforce each limit.
+  maxRequestBodySize: Math.max(env.MAX_BODY_BYTES, env.MAX_FILE_BYTES + UPLOAD_SLACK_BYTES) + 1024,
+});
 const url = env.PUBLIC_URL ?? `http://${server.hostname}:${server.port}`;
 services.logger.info({ url, database: services.db.driver, cache: services.kv.kind }, "TCC Log core listening");
 console.log(`TCC Log is running at ${url}  (docs: ${url}/docs, data: ${env.DATABASE_URL ? "PostgreSQL" : `${env.DATA_DIR}/pg`})`);

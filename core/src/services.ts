@@ -7,6 +7,7 @@ import type { Logger } from "./lib/logger";
 import type { Metrics } from "./lib/metrics";
 import type { RateLimiter } from "./lib/rate-limit";
 import type { ReadCache } from "./lib/read-cache";
+import type { ObjectStorage } from "./storage";
 
 /** Everything a request handler may touch, built once by main.ts (or by a test harness). */
 export interface Services {
@@ -19,6 +20,10 @@ export interface Services {
   /** One round trip per authenticated request: limits, revocation, recent writes. */
   gate: RequestGate;
   tokens: AccessTokens;
+  /** File bytes: local disk in the embedded default, or S3-compatible. */
+  storage: ObjectStorage;
+  /** HMAC key for signed, expiring file download URLs. */
+  fileUrlSecret: string;
   logger: Logger;
   metrics: Metrics;
   clock: () => Date;

@@ -45,6 +45,9 @@ export interface Res<T = any> {
   headers: Headers;
 }
 
+/** A Response whose JSON is loosely typed, like Res.body. */
+export type RawRes = Omit<Response, "json"> & { json(): Promise<any> };
+
 export class Client {
   constructor(
     private readonly app: App,
@@ -71,6 +74,14 @@ export class Client {
       parsed = text ? JSON.parse(text) : null;
     } catch {}
     return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+
+  /** The raw Response, with the body sent as given (a stream, FormData, bytes): for uploads and downloads. */
+  fetch(method: string, path: string, body?: RequestInit["body"], headers: Record<string, string> = {}): Promise<RawRes> {
+    const h: Record<string, string> = { ...headers };
+    if (this.token) h.authorization = `Bearer ${this.token}`;
+    // duplex is needed (by the Fetch spec) to send a ReadableStream body.
+    return Promise.resolve(this.app.request(path, { method, headers: h, body, duplex: "half" } as RequestInit)) as Promise<RawRes>;
   }
 
   get<T = any>(path: string, headers?: Record<string, string>) {

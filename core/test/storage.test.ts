@@ -309,6 +309,19 @@ for (const [name, setup] of drivers) {
       expect(await f.leftovers(prefix)).toEqual([]);
     });
 
+    test("move publishes the bytes under the new key and removes the old one", async () => {
+      const from = key("staged");
+      const to = `${prefix}final/object`;
+      const bytes = new TextEncoder().encode("moved bytes");
+      await storage.put(from, bytes);
+      await storage.move(from, to);
+      expect(await storage.exists(from)).toBe(false);
+      const got = await storage.get(to);
+      expect(new Uint8Array(await new Response(got?.body).arrayBuffer())).toEqual(bytes);
+      await storage.delete(to);
+      expect(await f.leftovers(prefix)).toEqual([]);
+    });
+
     test("a missing key reads as null", async () => {
       const k = key("nothing-here");
       expect(await storage.get(k)).toBeNull();

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type JWK } from "jose";
@@ -49,4 +50,20 @@ async function fromDataDir(dataDir: string): Promise<JWK> {
   writeFileSync(file, JSON.stringify(jwk), { mode: 0o600 });
   chmodSync(file, 0o600);
   return jwk;
+}
+
+/**
+ * HMAC key for signed file URLs: FILE_URL_SECRET when configured, otherwise generated once under
+ * DATA_DIR/keys (like the JWT key) so links survive restarts. Several core processes must share it.
+ */
+export function loadFileUrlSecret(opts: { secret?: string; dataDir: string }): string {
+  if (opts.secret) return opts.secret;
+  const dir = join(opts.dataDir, "keys");
+  const file = join(dir, "file-url.secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(32).toString("base64url");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, secret, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return secret;
 }

@@ -23,5 +23,7 @@ export const SCOPES = [
   "links:read",
   "links:write",
   "search:read",
+  "files:read",
+  "files:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -4,15 +4,28 @@ import type { AppEnv } from "../types";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Room for multipart framing (boundaries, part headers) on top of MAX_FILE_BYTES. */
+export const UPLOAD_SLACK_BYTES = 64 * 1024;
+
+/** File uploads: POST/PUT /v1/files. Their bodies are streamed by the route, never read here. */
+export const isUpload = (method: string, path: string) => path === "/v1/files" && (method === "POST" || method === "PUT");
+
 /**
  * Size limit for every request body, and strict UTF-8 for JSON ones: a lenient decoder would
  * silently turn bad bytes into U+FFFD and store something the client never sent.
  */
-export function bodyGuard(maxBytes: number): MiddlewareHandler<AppEnv> {
+export function bodyGuard(maxBytes: number, maxUploadBytes: number): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const method = c.req.method;
     if (method === "GET" || method === "HEAD" || method === "OPTIONS" || method === "DELETE") return next();
     const declared = Number(c.req.header("content-length") ?? "0");
+    if (isUpload(method, c.req.path)) {
+      // Only the declared length here: the upload route meters the stream itself (chunked bodies
+      // declare nothing), and a .json file must not be buffered or UTF-8-checked as a request.
+      if (declared > maxUploadBytes + UPLOAD_SLACK_BYTES)
+        throw new AppError("PAYLOAD_TOO_LARGE", `File exceeds the limit of ${maxUploadBytes} bytes`);
+      return next();
+    }
     if (declared > maxBytes) throw new AppError("PAYLOAD_TOO_LARGE", `Request body exceeds ${maxBytes} bytes`);
     if (!(c.req.header("content-type") ?? "").includes("json")) return next();
     const bytes = await c.req.arrayBuffer(); // cached by Hono; the validator re-reads it

@@ -80,6 +80,13 @@ export class LocalStorage implements ObjectStorage {
     }
   }
 
+  async move(from: string, to: string) {
+    const src = this.pathOf(from);
+    const dst = this.pathOf(to);
+    await mkdir(dirname(dst), { recursive: true });
+    await rename(src, dst); // same filesystem: atomic
+  }
+
   private async statFile(path: string): Promise<ObjectInfo | null> {
     try {
       const s = await stat(path);

@@ -108,6 +108,17 @@ export class S3Storage implements ObjectStorage {
       if (!isNotFound(err)) throw err;
     }
   }
+
+  /**
+   * Copies through this process (Bun's S3Client has no server-side CopyObject), then deletes the
+   * source: streamed, so memory stays bounded by the part size, but the bytes cross the wire twice.
+   */
+  async move(from: string, to: string) {
+    const source = await this.get(from);
+    if (!source) throw new Error(`move: no object at source key`);
+    await this.put(to, source.body);
+    await this.delete(from);
+  }
 }
 
 function isNotFound(err: unknown): boolean {

@@ -49,6 +49,8 @@ export interface ObjectStorage {
   exists(key: string): Promise<boolean>;
   /** Idempotent: deleting a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /** Replaces `to` with the object at `from` and removes `from`; readers of `to` never see a partial object. */
+  move(from: string, to: string): Promise<void>;
 }
 
 export class ObjectTooLargeError extends AppError {
@@ -75,13 +77,10 @@ export class UploadInterruptedError extends AppError {
   }
 }
 
-/**
- * HTTP wants 416 with `Content-Range: bytes *\/size` here; until the error enum has a code for it the
- * route should catch this type. The header is attached so even an uncaught one tells the client the size.
- */
+/** HTTP 416; the header tells the client the object's size, as RFC 9110 asks. */
 export class RangeNotSatisfiableError extends AppError {
   constructor(readonly size: number) {
-    super("BAD_REQUEST", "Requested range is not satisfiable", { size }, { "Content-Range": `bytes */${size}` });
+    super("RANGE_NOT_SATISFIABLE", "Requested range is not satisfiable", { size }, { "Content-Range": `bytes */${size}` });
     this.name = "RangeNotSatisfiableError";
   }
 }

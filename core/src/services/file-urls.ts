@@ -1,0 +1,25 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { AppError } from "../errors";
+import type { Ctx, Services } from "../services";
+import { findFile, findSharedFile } from "./files";
+
+export const MAX_URL_TTL_S = 7 * 24 * 3600;
+
+const sign = (secret: string, id: string, exp: number) => createHmac("sha256", secret).update(`file:${id}:${exp}`).digest("base64url");
+
+/** A URL that serves the file without a token until `exp` (unix seconds). */
+export async function createFileUrl(ctx: Ctx, id: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string }> {
+  await findFile(ctx, id); // only the owner may share, and another user's file is 404
+  const exp = Math.floor(ctx.s.clock().getTime() / 1000) + ttlSeconds;
+  const path = `/v1/public/files/${id}?exp=${exp}&sig=${sign(ctx.s.fileUrlSecret, id, exp)}`;
+  return { url: `${ctx.s.env.PUBLIC_URL?.replace(/\/$/, "") ?? ""}${path}`, expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+/** Checks a signed URL; a bad signature and an expired link are both 403, told apart by the message. */
+export async function openSignedFile(s: Services, id: string, exp: number, sig: string) {
+  const expected = Buffer.from(sign(s.fileUrlSecret, id, exp));
+  const given = Buffer.from(sig);
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AppError("FORBIDDEN", "Invalid link signature");
+  if (exp * 1000 <= s.clock().getTime()) throw new AppError("FORBIDDEN", "This link has expired");
+  return findSharedFile(s, id);
+}

@@ -1,0 +1,270 @@
+import { schema } from "@tcc/db";
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { AppError, notFound } from "../errors";
+import { encodeCursor } from "../lib/cursor";
+import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
+import type { Ctx, Services } from "../services";
+import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
+import { afterTimestamp, timestampCursorValue } from "./keyset";
+import { wrote } from "./wrote";
+
+const f = schema.files;
+type FileRow = typeof schema.files.$inferSelect;
+
+export interface FileView {
+  id: string;
+  name: string | null;
+  mime: string;
+  size: number;
+  sha256: string;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface UploadInput {
+  body: ReadableStream<Uint8Array>;
+  /** The client's Content-Type for the file, if any. */
+  declaredType: string | null;
+  /** Already sanitised. */
+  name: string | null;
+  signal?: AbortSignal;
+}
+
+const toView = (r: FileRow): FileView => ({
+  id: r.id,
+  name: r.originalName ?? null,
+  mime: r.mime,
+  size: r.size,
+  sha256: r.sha256,
+  metadata: r.metadata,
+  createdAt: new Date(r.createdAt).toISOString(),
+});
+
+/** Content addressing: one object per user and content. */
+export const storageKey = (userId: string, sha256: string) => `users/${userId}/${sha256}`;
+
+async function usedBytes(ctx: Ctx): Promise<number> {
+  const [row] = await ctx.s.db.primary
+    .select({ used: sql<string>`coalesce(sum(${f.size}), 0)` })
+    .from(f)
+    .where(and(eq(f.userId, ctx.userId), isNull(f.deletedAt)));
+  return Number(row?.used ?? 0);
+}
+
+const quotaExceeded = (quota: number, used: number) =>
+  new AppError("PAYLOAD_TOO_LARGE", `Upload would exceed your storage quota of ${quota} bytes`, { quotaBytes: quota, usedBytes: used });
+
+/**
+ * Streams an upload into storage: sniffed from its first bytes, refused early if a declared image
+ * type lies, metered against the per-file limit and the user's remaining quota, hashed on the way.
+ * The bytes land under a staging key and move to `users/<id>/<sha256>` only once the hash is known;
+ * every failure removes what was written, and the row is only inserted after the bytes are in place.
+ */
+export async function upload(ctx: Ctx, input: UploadInput): Promise<{ file: FileView; created: boolean }> {
+  const { env, storage } = ctx.s;
+  const used = await usedBytes(ctx);
+  const room = env.USER_QUOTA_BYTES - used;
+  if (room <= 0) throw quotaExceeded(env.USER_QUOTA_BYTES, used);
+  const maxBytes = Math.min(env.MAX_FILE_BYTES, room);
+
+  const { head, body } = await peek(input.body, SNIFF_BYTES);
+  // Refused rather than stored: an empty upload is nearly always a client that forgot the body.
+  if (head.byteLength === 0) throw new AppError("UNPROCESSABLE", "The file is empty");
+  const mime = sniff(head);
+  const declared = normalizeType(input.declaredType);
+  if (declaredMismatch(declared, mime)) {
+    await body.cancel().catch(() => {});
+    throw new AppError("UNPROCESSABLE", `The file was declared as ${declared} but its content is ${mime}`, { declared, detected: mime });
+  }
+
+  const staging = `users/${ctx.userId}/uploads/${Bun.randomUUIDv7()}`;
+  let put: PutResult;
+  try {
+    put = await storage.put(staging, body, { maxBytes, signal: input.signal, contentType: mime });
+  } catch (err) {
+    if (err instanceof ObjectTooLargeError && maxBytes < env.MAX_FILE_BYTES) throw quotaExceeded(env.USER_QUOTA_BYTES, used);
+    throw err;
+  }
+  try {
+    return await record(ctx, staging, put, { mime, declared, name: input.name });
+  } finally {
+    await storage.delete(staging).catch(() => {}); // already moved on success: a no-op then
+  }
+}
+
+async function record(
+  ctx: Ctx,
+  staging: string,
+  put: PutResult,
+  info: { mime: string; declared: string | null; name: string | null },
+): Promise<{ file: FileView; created: boolean }> {
+  const { db, storage } = ctx.s;
+  const [existing] = await db.primary
+    .select()
+    .from(f)
+    .where(and(eq(f.userId, ctx.userId), eq(f.sha256, put.sha256)));
+  if (existing && !existing.deletedAt) return { file: toView(existing), created: false };
+
+  const key = storageKey(ctx.userId, put.sha256);
+  await storage.move(staging, key); // same bytes as any object already there, so replacing it is harmless
+  const values = {
+    storageKey: key,
+    sha256: put.sha256,
+    mime: info.mime,
+    size: put.size,
+    originalName: info.name,
+    metadata: { size: put.size, mime: info.mime, declaredType: info.declared },
+  };
+  let row: FileRow | undefined;
+  try {
+    if (existing) {
+      // Uploading a soft-deleted file again brings it back, as new.
+      [row] = await db.primary
+        .update(f)
+        .set({ ...values, deletedAt: null, createdAt: ctx.s.clock() })
+        .where(and(eq(f.userId, ctx.userId), eq(f.id, existing.id)))
+        .returning();
+    } else {
+      [row] = await db.primary
+        .insert(f)
+        .values({ userId: ctx.userId, ...values })
+        .onConflictDoNothing()
+        .returning();
+    }
+  } catch (err) {
+    if (!(await referenced(ctx.s, key))) await storage.delete(key).catch(() => {});
+    throw err;
+  }
+  if (!row) {
+    // A concurrent upload of the same bytes inserted first; its row owns the (identical) object.
+    const [winner] = await db.primary
+      .select()
+      .from(f)
+      .where(and(eq(f.userId, ctx.userId), eq(f.sha256, put.sha256)));
+    if (!winner) throw new AppError("CONFLICT", "The file changed during upload; try again");
+    return { file: toView(winner), created: false };
+  }
+  await wrote(ctx);
+  return { file: toView(row), created: true };
+}
+
+/** Reads the first `n` bytes (or fewer at the end) and returns them with a stream of the whole body. */
+async function peek(source: ReadableStream<Uint8Array>, n: number): Promise<{ head: Uint8Array; body: ReadableStream<Uint8Array> }> {
+  const reader = source.getReader();
+  const chunks: Uint8Array[] = [];
+  let have = 0;
+  let done = false;
+  try {
+    while (have < n) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      chunks.push(next.value);
+      have += next.value.byteLength;
+    }
+  } catch (err) {
+    throw new UploadInterruptedError(err);
+  }
+  const head = Buffer.concat(chunks).subarray(0, n);
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const buffered = chunks.shift();
+        if (buffered) return controller.enqueue(buffered);
+        if (done) return controller.close();
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
+  return { head, body };
+}
+
+async function referenced(s: Services, key: string): Promise<boolean> {
+  const [row] = await s.db.primary.select({ id: f.id }).from(f).where(eq(f.storageKey, key)).limit(1);
+  return row !== undefined;
+}
+
+export async function listFiles(
+  ctx: Ctx,
+  q: { limit: number; cursor?: string },
+): Promise<{ items: FileView[]; nextCursor: string | null }> {
+  const load = async () => {
+    const rows = await ctx.s.db
+      .read(ctx.userId)
+      .select({ row: f, cursorValue: timestampCursorValue(f.createdAt) })
+      .from(f)
+      .where(and(eq(f.userId, ctx.userId), isNull(f.deletedAt), afterTimestamp(q.cursor, f.createdAt, f.id, "desc")))
+      .orderBy(desc(f.createdAt), desc(f.id))
+      .limit(q.limit + 1);
+    const items = rows.slice(0, q.limit);
+    const last = rows.length > q.limit ? items[items.length - 1] : undefined;
+    return { items: items.map((r) => toView(r.row)), nextCursor: last ? encodeCursor({ v: last.cursorValue, id: last.row.id }) : null };
+  };
+  if (q.cursor) return load();
+  return ctx.s.cache.getOrLoad(ctx.userId, "files", JSON.stringify(q), load);
+}
+
+/** The caller's live file row; another user's file is missing, like a missing one. */
+export async function findFile(ctx: Ctx, id: string): Promise<FileRow> {
+  const [row] = await ctx.s.db
+    .read(ctx.userId)
+    .select()
+    .from(f)
+    .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)));
+  if (!row) throw notFound("File");
+  return row;
+}
+
+export async function getFile(ctx: Ctx, id: string): Promise<FileView> {
+  return toView(await findFile(ctx, id));
+}
+
+/** A live file by id alone, for signed URLs: the signature, not a user, is the authority. */
+export async function findSharedFile(s: Services, id: string): Promise<FileRow> {
+  const [row] = await s.db.primary
+    .select()
+    .from(f)
+    .where(and(eq(f.id, id), isNull(f.deletedAt)));
+  if (!row) throw notFound("File");
+  return row;
+}
+
+/** The row's bytes (or a range of them); a row whose object vanished is reported, not hidden. */
+export async function openContent(s: Services, row: FileRow, range?: ByteRange) {
+  const got = await s.storage.get(row.storageKey, range);
+  if (!got) {
+    s.logger.error({ fileId: row.id }, "file row without an object in storage");
+    throw new AppError("UNAVAILABLE", "The file's content is not available");
+  }
+  return got;
+}
+
+/** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
+export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
+  const { db, storage } = ctx.s;
+  if (!purge) {
+    const [row] = await db.primary
+      .update(f)
+      .set({ deletedAt: ctx.s.clock() })
+      .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
+      .returning({ id: f.id });
+    if (!row) throw notFound("File");
+    await wrote(ctx);
+    return;
+  }
+  // A soft-deleted file can still be purged: that is how its bytes are finally freed.
+  const [row] = await db.primary
+    .delete(f)
+    .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
+    .returning({ storageKey: f.storageKey });
+  if (!row) throw notFound("File");
+  await wrote(ctx);
+  // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
+  if (!(await referenced(ctx.s, row.storageKey))) await storage.delete(row.storageKey);
+}
