@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import * as entries from "../services/entries";
+import { attachFile, detachFile } from "../services/entry-files";
 import { idempotent } from "../services/idempotency";
 import type { App } from "../types";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, Timestamp, text, Uuid } from "./common";
@@ -7,6 +8,7 @@ import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, pag
 export const MAX_CONTENT = 1024 * 1024;
 
 const Tags = z.array(text(64).min(1)).max(50);
+const FileIds = z.array(Uuid).max(100);
 
 export const Entry = z
   .object({
@@ -15,6 +17,7 @@ export const Entry = z
     content: z.string(),
     topicId: Uuid.nullable(),
     tags: z.array(z.string()),
+    fileIds: z.array(Uuid).openapi({ description: "Attached files (not deleted ones), oldest file first" }),
     occurredAt: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -29,6 +32,7 @@ const EntryCreate = z
     topicId: Uuid.nullable().optional(),
     tags: Tags.optional().openapi({ description: "Tag names; unknown ones are created" }),
     occurredAt: Timestamp.optional().openapi({ description: "When it happened; defaults to now (back-dating allowed)" }),
+    fileIds: FileIds.optional().openapi({ description: "Your files to attach; in a PATCH, the whole new set" }),
   })
   .strict()
   .openapi("EntryCreate");
@@ -65,6 +69,12 @@ const DeleteQuery = z.object({
     .default("false")
     .transform((v) => v === "true")
     .openapi({ description: "true removes the entry for good instead of moving it to the trash" }),
+});
+
+const AttachBody = z.object({ fileId: Uuid }).strict().openapi("EntryFileAttach");
+const AttachmentParams = z.object({
+  id: Uuid.openapi({ param: { name: "id", in: "path" } }),
+  fileId: Uuid.openapi({ param: { name: "fileId", in: "path" } }),
 });
 
 const tags = ["entries"];
@@ -157,5 +167,40 @@ export function registerEntries(app: App) {
       responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses },
     }),
     async (c) => c.json(await entries.restoreEntry(ctxOf(c, "entries:write"), c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/entries/{id}/files",
+      tags,
+      security,
+      description: "Attaches one of your files; attaching it again changes nothing. The file itself is never deleted with the entry.",
+      request: { params: IdParam, ...jsonBody(AttachBody) },
+      responses: { 200: json(Entry, "The entry with the file attached"), ...errorResponses },
+    }),
+    async (c) => {
+      const ctx = ctxOf(c, "entries:write");
+      const { id } = c.req.valid("param");
+      await attachFile(ctx, id, c.req.valid("json").fileId);
+      return c.json(await entries.getEntry(ctx, id), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/entries/{id}/files/{fileId}",
+      tags,
+      security,
+      description: "Detaches the file from the entry; the file stays.",
+      request: { params: AttachmentParams },
+      responses: { 204: { description: "Detached" }, ...errorResponses },
+    }),
+    async (c) => {
+      const { id, fileId } = c.req.valid("param");
+      await detachFile(ctxOf(c, "entries:write"), id, fileId);
+      return c.body(null, 204);
+    },
   );
 }

@@ -137,7 +137,13 @@ export function registerFiles(app: App) {
       path: "/v1/files",
       tags,
       security,
-      request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
+      request: {
+        query: z.object({
+          limit: Limit,
+          cursor: CursorParam,
+          entryId: Uuid.optional().openapi({ description: "Only the files attached to this entry of yours" }),
+        }),
+      },
       responses: { 200: json(page(File, "FilePage"), "A page of files, newest first"), ...errorResponses },
     }),
     async (c) => c.json(await files.listFiles(ctxOf(c, "files:read"), c.req.valid("query")), 200),

@@ -4,6 +4,7 @@ import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import type { Ctx } from "../services";
 import { insertEntryWithTags } from "./entry-create";
+import { assertFiles, setEntryFiles } from "./entry-files";
 import {
   afterCursor,
   cursorValue,
@@ -15,6 +16,7 @@ import {
   type SortKey,
   toView,
 } from "./entry-query";
+import { isForeignKeyViolation } from "./pg-errors";
 import { setEntryTags } from "./tag-names";
 import { wrote } from "./wrote";
 
@@ -25,6 +27,8 @@ export interface EntryInput {
   content?: string;
   topicId?: string | null;
   tags?: string[];
+  /** Attached files; on update, replaces the set. */
+  fileIds?: string[];
   occurredAt?: string;
 }
 
@@ -53,14 +57,28 @@ async function readOne(ctx: Ctx, id: string, deleted: boolean, db = ctx.s.db.rea
 }
 
 export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryView> {
-  const created = await insertEntryWithTags(ctx, {
-    title: input.title,
-    content: input.content ?? "",
-    topicId: input.topicId ?? null,
-    occurredAt: input.occurredAt,
-    tags: input.tags ?? [],
-  });
-  if (!created) throw notFound("Topic");
+  const fileIds = [...new Set(input.fileIds ?? [])];
+  let created: Awaited<ReturnType<typeof insertEntryWithTags>>;
+  try {
+    created = await insertEntryWithTags(ctx, {
+      title: input.title,
+      content: input.content ?? "",
+      topicId: input.topicId ?? null,
+      occurredAt: input.occurredAt,
+      tags: input.tags ?? [],
+      fileIds,
+    });
+  } catch (err) {
+    // A file was purged between the statement's check and its link: nothing was written.
+    if (isForeignKeyViolation(err)) throw notFound("File");
+    throw err;
+  }
+  if (!created) {
+    // Nothing was written; name what was missing.
+    await assertTopic(ctx, input.topicId);
+    await assertFiles(ctx.s.db.primary, ctx.userId, fileIds);
+    throw notFound("Topic");
+  }
   let view = created.view;
   if (!created.complete) {
     // A concurrent request created one of these tags mid-statement: link them the slow, sure way.
@@ -115,6 +133,7 @@ export async function updateEntry(ctx: Ctx, id: string, patch: Partial<EntryInpu
       .returning({ id: e.id });
     if (!row) return null;
     if (patch.tags !== undefined) await setEntryTags(tx, ctx.userId, id, patch.tags);
+    if (patch.fileIds !== undefined) await setEntryFiles(tx, ctx.userId, id, patch.fileIds);
     return readOne(ctx, id, false, tx);
   });
   if (!view) throw notFound("Entry");

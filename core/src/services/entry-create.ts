@@ -12,12 +12,16 @@ export interface NewEntry {
   /** ISO 8601; absent means now. */
   occurredAt?: string;
   tags: string[];
+  /** Deduplicated; each must be one of the user's live files. */
+  fileIds: string[];
 }
 
 /**
- * Creates an entry with its tags in one SQL statement (one round trip, atomic without an
- * explicit transaction): the topic check, the entry, missing tags, and the links to all of
- * them. Returns null when the topic is not the user's (nothing is written then).
+ * Creates an entry with its tags and files in one SQL statement (one round trip, atomic without
+ * an explicit transaction): the topic and file checks, the entry, missing tags, and the links to
+ * all of them. Returns null when the topic or a file is not the user's live one (nothing is
+ * written then; the caller finds out which). A file purged concurrently after the check fails the
+ * file link's foreign key, and with it the whole statement.
  *
  * A tag created by a concurrent request of the same user after this statement's snapshot is
  * neither inserted (conflict) nor seen (snapshot); the caller detects the shortfall by
@@ -27,12 +31,18 @@ export async function insertEntryWithTags(ctx: Ctx, input: NewEntry): Promise<{ 
   const names = uniqueTagNames(input.tags);
   const wanted = JSON.stringify(names.map((name) => ({ id: Bun.randomUUIDv7(), name })));
   const lower = JSON.stringify(names.map((n) => n.toLowerCase()));
+  const files = JSON.stringify(input.fileIds);
   const u = ctx.userId;
   const result = await ctx.s.db.primary.execute(sql`
-    with e as (
+    with live_files as (
+      select id, created_at from files
+      where user_id = ${u} and deleted_at is null and id in (select (jsonb_array_elements_text(${files}::jsonb))::uuid)
+    ),
+    e as (
       insert into entries (id, user_id, title, content, topic_id, occurred_at)
       select ${Bun.randomUUIDv7()}, ${u}, ${input.title}, ${input.content}, ${input.topicId}::uuid, coalesce(${input.occurredAt ?? null}::timestamptz, now())
-      where ${input.topicId}::uuid is null or exists (select 1 from topics where user_id = ${u} and id = ${input.topicId}::uuid)
+      where (${input.topicId}::uuid is null or exists (select 1 from topics where user_id = ${u} and id = ${input.topicId}::uuid))
+        and (select count(*)::int from live_files) = ${input.fileIds.length}::int
       returning id, title, content, topic_id, occurred_at, created_at, updated_at, deleted_at
     ),
     wanted as (select * from jsonb_to_recordset(${wanted}::jsonb) as w(id uuid, name text)),
@@ -45,10 +55,12 @@ export async function insertEntryWithTags(ctx: Ctx, input: NewEntry): Promise<{ 
       union all
       select t.id, t.name from tags t where t.user_id = ${u} and lower(t.name) in (select jsonb_array_elements_text(${lower}::jsonb))
     ),
-    linked as (insert into entry_tags (user_id, entry_id, tag_id) select ${u}, e.id, found.id from e, found returning tag_id)
+    linked as (insert into entry_tags (user_id, entry_id, tag_id) select ${u}, e.id, found.id from e, found returning tag_id),
+    attached as (insert into entry_files (user_id, entry_id, file_id) select ${u}, e.id, live_files.id from e, live_files)
     select e.id, e.title, e.content, e.topic_id as "topicId", e.occurred_at as "occurredAt", e.created_at as "createdAt",
       e.updated_at as "updatedAt", e.deleted_at as "deletedAt",
       coalesce((select array_agg(name order by lower(name)) from found), '{}') as tags,
+      coalesce((select array_agg(id::text order by created_at, id) from live_files), '{}') as "fileIds",
       (select count(*) from linked)::int as "linkedCount"
     from e`);
   const [row] = rowsOf<Parameters<typeof toView>[0] & { linkedCount: number }>(result);

@@ -10,13 +10,15 @@ export interface EntryView {
   content: string;
   topicId: string | null;
   tags: string[];
+  /** Attached files not deleted, oldest file first. */
+  fileIds: string[];
   occurredAt: string;
   createdAt: string;
   updatedAt: string;
   deletedAt: string | null;
 }
 
-/** The columns every entry read selects; tags come from a correlated subquery, sorted by name. */
+/** The columns every entry read selects; tags (sorted by name) and file ids come from correlated subqueries. */
 export const entryColumns = {
   id: e.id,
   title: e.title,
@@ -30,6 +32,10 @@ export const entryColumns = {
   tags: sql<
     string[]
   >`coalesce((select array_agg(t.name order by lower(t.name)) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = "entries"."id"), '{}')`,
+  // Soft-deleted files stay linked (uploading the same bytes again brings them back) but are not shown.
+  fileIds: sql<
+    string[]
+  >`coalesce((select array_agg(f.id::text order by f.created_at, f.id) from entry_files ef join files f on f.id = ef.file_id where ef.entry_id = "entries"."id" and f.deleted_at is null), '{}')`,
 };
 
 type EntryRow = { [K in keyof typeof entryColumns]: unknown } & {
@@ -46,6 +52,7 @@ export function toView(r: EntryRow): EntryView {
     content: r.content as string,
     topicId: (r.topicId as string | null) ?? null,
     tags: (r.tags as string[] | null) ?? [],
+    fileIds: (r.fileIds as string[] | null) ?? [],
     occurredAt: new Date(r.occurredAt).toISOString(),
     createdAt: new Date(r.createdAt).toISOString(),
     updatedAt: new Date(r.updatedAt).toISOString(),

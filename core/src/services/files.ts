@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
@@ -192,14 +192,24 @@ async function referenced(s: Services, key: string): Promise<boolean> {
 
 export async function listFiles(
   ctx: Ctx,
-  q: { limit: number; cursor?: string },
+  q: { limit: number; cursor?: string; entryId?: string },
 ): Promise<{ items: FileView[]; nextCursor: string | null }> {
   const load = async () => {
-    const rows = await ctx.s.db
-      .read(ctx.userId)
+    const db = ctx.s.db.read(ctx.userId);
+    const ef = schema.entryFiles;
+    const attached = q.entryId
+      ? inArray(
+          f.id,
+          db
+            .select({ id: ef.fileId })
+            .from(ef)
+            .where(and(eq(ef.userId, ctx.userId), eq(ef.entryId, q.entryId))),
+        )
+      : undefined;
+    const rows = await db
       .select({ row: f, cursorValue: timestampCursorValue(f.createdAt) })
       .from(f)
-      .where(and(eq(f.userId, ctx.userId), isNull(f.deletedAt), afterTimestamp(q.cursor, f.createdAt, f.id, "desc")))
+      .where(and(eq(f.userId, ctx.userId), isNull(f.deletedAt), attached, afterTimestamp(q.cursor, f.createdAt, f.id, "desc")))
       .orderBy(desc(f.createdAt), desc(f.id))
       .limit(q.limit + 1);
     const items = rows.slice(0, q.limit);
