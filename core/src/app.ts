@@ -13,6 +13,7 @@ import { registerApiKeys } from "./routes/api-keys";
 import { registerAuth } from "./routes/auth";
 import { registerEntries } from "./routes/entries";
 import { registerFiles } from "./routes/files";
+import { registerGalleries } from "./routes/galleries";
 import { registerHealth } from "./routes/health";
 import { registerLinks } from "./routes/links";
 import { registerSearch } from "./routes/search";
@@ -73,6 +74,7 @@ export function createApp(services: Services): App {
   registerTopics(app);
   registerLinks(app);
   registerFiles(app);
+  registerGalleries(app);
   registerSearch(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

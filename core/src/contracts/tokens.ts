@@ -25,5 +25,7 @@ export const SCOPES = [
   "search:read",
   "files:read",
   "files:write",
+  "galleries:read",
+  "galleries:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -11,8 +11,13 @@ const sign = (secret: string, id: string, exp: number) => createHmac("sha256", s
 export async function createFileUrl(ctx: Ctx, id: string, ttlSeconds: number): Promise<{ url: string; expiresAt: string }> {
   await findFile(ctx, id); // only the owner may share, and another user's file is 404
   const exp = Math.floor(ctx.s.clock().getTime() / 1000) + ttlSeconds;
-  const path = `/v1/public/files/${id}?exp=${exp}&sig=${sign(ctx.s.fileUrlSecret, id, exp)}`;
-  return { url: `${ctx.s.env.PUBLIC_URL?.replace(/\/$/, "") ?? ""}${path}`, expiresAt: new Date(exp * 1000).toISOString() };
+  return { url: signedFileUrl(ctx.s, id, exp), expiresAt: new Date(exp * 1000).toISOString() };
+}
+
+/** The signed URL for `exp` exactly, without an owner check: for callers that already know the file is shareable (a gallery's items). */
+export function signedFileUrl(s: Services, id: string, exp: number): string {
+  const path = `/v1/public/files/${id}?exp=${exp}&sig=${sign(s.fileUrlSecret, id, exp)}`;
+  return `${s.env.PUBLIC_URL?.replace(/\/$/, "") ?? ""}${path}`;
 }
 
 /** Checks a signed URL; a bad signature and an expired link are both 403, told apart by the message. */

@@ -1,0 +1,211 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import * as galleries from "../services/galleries";
+import * as items from "../services/gallery-items";
+import { idempotent } from "../services/idempotency";
+import type { App } from "../types";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, Timestamp, text, Uuid } from "./common";
+import { IdempotencyHeader } from "./entries";
+import { registerPublicGalleries } from "./public-galleries";
+
+const Visibility = z.enum(["private", "unlisted", "public"]).openapi({ description: "unlisted and public galleries are readable by slug" });
+
+const ItemFile = z.object({ id: Uuid, mime: z.string(), size: z.number().int(), name: z.string().nullable() }).openapi("GalleryItemFile");
+const Item = z
+  .object({ id: Uuid, fileId: Uuid, caption: z.string().nullable(), position: z.number().int(), file: ItemFile })
+  .openapi("GalleryItem");
+
+const Gallery = z
+  .object({
+    id: Uuid,
+    title: z.string(),
+    description: z.string().nullable(),
+    slug: z.string().openapi({ description: "Secret path segment for /v1/public/galleries/{slug}" }),
+    visibility: Visibility,
+    coverFileId: Uuid.nullable(),
+    hasPassword: z.boolean(),
+    expiresAt: z.string().nullable(),
+    version: z.number().int().openapi({ description: "Bumped by every change to the gallery or its items" }),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Gallery");
+const GalleryWithItems = Gallery.extend({ items: z.array(Item) }).openapi("GalleryWithItems");
+
+const Password = z.string().min(4).max(200).openapi({ description: "Readers of the shared gallery must send it" });
+const GalleryCreate = z
+  .object({
+    title: text(500).min(1),
+    description: text(5000).nullable().optional(),
+    visibility: Visibility.optional(),
+    password: Password.nullable().optional(),
+    expiresAt: Timestamp.nullable().optional(),
+  })
+  .strict()
+  .openapi("GalleryCreate");
+const GalleryPatch = GalleryCreate.partial()
+  .extend({ coverFileId: Uuid.nullable().optional().openapi({ description: "A file of one of the gallery's items; null clears" }) })
+  .strict()
+  .openapi("GalleryPatch", { description: "password, expiresAt and coverFileId null clear them" });
+
+const ItemCreate = z
+  .object({ fileId: Uuid.openapi({ description: "One of your files" }), caption: text(2000).nullable().optional() })
+  .strict()
+  .openapi("GalleryItemCreate");
+const ItemPatch = z
+  .object({ caption: text(2000).nullable() })
+  .strict()
+  .openapi("GalleryItemPatch");
+const Order = z
+  .object({ itemIds: z.array(Uuid).max(10_000).openapi({ description: "Every item id of the gallery, once, in the new order" }) })
+  .strict()
+  .openapi("GalleryOrder");
+const ItemParams = z.object({
+  id: Uuid.openapi({ param: { name: "id", in: "path" } }),
+  itemId: Uuid.openapi({ param: { name: "itemId", in: "path" } }),
+});
+
+const tags = ["galleries"];
+
+export function registerGalleries(app: App) {
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/galleries",
+      tags,
+      security,
+      request: { headers: IdempotencyHeader, ...jsonBody(GalleryCreate) },
+      responses: { 201: json(Gallery, "Created (private unless visibility says otherwise)"), ...errorResponses },
+    }),
+    async (c) => {
+      const ctx = ctxOf(c, "galleries:write");
+      const input = c.req.valid("json");
+      const key = c.req.valid("header")["idempotency-key"];
+      const { status, body } = await idempotent(ctx, key, "POST /v1/galleries", input, async () => ({
+        status: 201,
+        body: await galleries.createGallery(ctx, input),
+      }));
+      return c.json(body as z.infer<typeof Gallery>, status as 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/galleries",
+      tags,
+      security,
+      request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
+      responses: { 200: json(page(Gallery, "GalleryPage"), "A page of galleries, newest first"), ...errorResponses },
+    }),
+    async (c) => c.json(await galleries.listGalleries(ctxOf(c, "galleries:read"), c.req.valid("query")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/galleries/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(GalleryWithItems, "The gallery and its items in order"), ...errorResponses },
+    }),
+    async (c) => c.json(await galleries.getGallery(ctxOf(c, "galleries:read"), c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/galleries/{id}",
+      tags,
+      security,
+      request: { params: IdParam, ...jsonBody(GalleryPatch) },
+      responses: { 200: json(Gallery, "Updated"), ...errorResponses },
+    }),
+    async (c) => c.json(await galleries.updateGallery(ctxOf(c, "galleries:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/galleries/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: "Deleted" }, ...errorResponses },
+    }),
+    async (c) => {
+      await galleries.deleteGallery(ctxOf(c, "galleries:write"), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/galleries/{id}/items",
+      tags,
+      security,
+      request: { params: IdParam, headers: IdempotencyHeader, ...jsonBody(ItemCreate) },
+      responses: { 201: json(Item, "Appended"), ...errorResponses },
+    }),
+    async (c) => {
+      const ctx = ctxOf(c, "galleries:write");
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const key = c.req.valid("header")["idempotency-key"];
+      const { status, body } = await idempotent(ctx, key, `POST /v1/galleries/${id}/items`, input, async () => ({
+        status: 201,
+        body: await items.addItem(ctx, id, input),
+      }));
+      return c.json(body as z.infer<typeof Item>, status as 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/galleries/{id}/items/{itemId}",
+      tags,
+      security,
+      request: { params: ItemParams, ...jsonBody(ItemPatch) },
+      responses: { 200: json(Item, "Updated"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id, itemId } = c.req.valid("param");
+      return c.json(await items.updateItem(ctxOf(c, "galleries:write"), id, itemId, c.req.valid("json").caption), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/galleries/{id}/items/{itemId}",
+      tags,
+      security,
+      request: { params: ItemParams },
+      responses: { 204: { description: "Removed" }, ...errorResponses },
+    }),
+    async (c) => {
+      const { id, itemId } = c.req.valid("param");
+      await items.removeItem(ctxOf(c, "galleries:write"), id, itemId);
+      return c.body(null, 204);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/galleries/{id}/order",
+      tags,
+      security,
+      request: { params: IdParam, ...jsonBody(Order) },
+      responses: { 200: json(z.object({ items: z.array(Item) }), "The items in their new order"), ...errorResponses },
+    }),
+    async (c) => {
+      const list = await items.reorder(ctxOf(c, "galleries:write"), c.req.valid("param").id, c.req.valid("json").itemIds);
+      return c.json({ items: list }, 200);
+    },
+  );
+
+  registerPublicGalleries(app);
+}

@@ -1,0 +1,64 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { etagMatches } from "../lib/http-file";
+import { readPublicGallery } from "../services/gallery-public";
+import type { App } from "../types";
+import { errorResponses, json, Uuid } from "./common";
+
+const PublicGallery = z
+  .object({
+    title: z.string(),
+    description: z.string().nullable(),
+    version: z.number().int(),
+    coverFileId: Uuid.nullable(),
+    items: z.array(
+      z.object({
+        id: Uuid,
+        caption: z.string().nullable(),
+        file: z.object({ id: Uuid, mime: z.string(), size: z.number().int(), name: z.string().nullable() }),
+        url: z.string().openapi({ description: "Signed download URL, valid until a day boundary 1–2 days out" }),
+      }),
+    ),
+  })
+  .openapi("PublicGallery");
+
+// Shared edges may keep an open gallery for 5 minutes and serve it stale while revalidating;
+// a password-protected one must never sit in a shared cache.
+const OPEN = "public, s-maxage=300, stale-while-revalidate=86400";
+const PROTECTED = "private, no-store";
+
+export function registerPublicGalleries(app: App) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/public/galleries/{slug}",
+      tags: ["galleries"],
+      request: {
+        params: z.object({
+          slug: z
+            .string()
+            .min(1)
+            .max(64)
+            .openapi({ param: { name: "slug", in: "path" } }),
+        }),
+        headers: z.object({ "x-gallery-password": z.string().max(200).optional() }),
+        query: z.object({ password: z.string().max(200).optional().openapi({ description: "Alternative to X-Gallery-Password" }) }),
+      },
+      responses: {
+        200: json(PublicGallery, "The shared gallery, with ETag and X-Gallery-Version"),
+        304: { description: "Not modified (If-None-Match matched the ETag)" },
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const password = c.req.valid("header")["x-gallery-password"] ?? c.req.valid("query").password;
+      const got = await readPublicGallery(c.get("services"), c.req.valid("param").slug, password);
+      const headers = {
+        ETag: got.etag,
+        "Cache-Control": got.protected ? PROTECTED : OPEN,
+        "X-Gallery-Version": String(got.version),
+      };
+      if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);
+      return c.body(got.body, 200, { ...headers, "Content-Type": "application/json" });
+    },
+  );
+}

@@ -1,0 +1,77 @@
+import { createHash } from "node:crypto";
+import { schema } from "@tcc/db";
+import { and, eq, isNull } from "drizzle-orm";
+import { verifyPassword } from "../auth/passwords";
+import { AppError, notFound } from "../errors";
+import type { Services } from "../services";
+import { signedFileUrl } from "./file-urls";
+import { itemsOf } from "./galleries";
+
+const g = schema.galleries;
+const DAY_S = 86_400;
+/** How long a rendered gallery stays in the cache; a new version or URL day makes a new key anyway. */
+const RENDER_TTL_S = 3600;
+
+export interface PublicGallery {
+  /** The JSON body, exactly as sent: its hash is the ETag. */
+  body: string;
+  etag: string;
+  version: number;
+  protected: boolean;
+}
+
+/**
+ * Item URLs expire at the second day boundary from now (so 1–2 days out): every render on one
+ * day signs the same URLs, and the body and its ETag stay stable until midnight UTC.
+ */
+export const urlExpiry = (now: Date) => (Math.floor(now.getTime() / 1000 / DAY_S) + 2) * DAY_S;
+
+/**
+ * A shared gallery by slug. Private, deleted and expired galleries are all 404: a 410 for an
+ * expired one would confirm that the slug once led somewhere, and the closed error enum has no
+ * GONE. A password-protected one is 401 until the password matches, before anything is read.
+ */
+export async function readPublicGallery(s: Services, slug: string, password: string | undefined): Promise<PublicGallery> {
+  // Small and indexed (slug is unique); on the primary, so a version never goes backwards.
+  const [meta] = await s.db.primary
+    .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
+    .from(g)
+    .where(and(eq(g.slug, slug), isNull(g.deletedAt)));
+  const now = s.clock();
+  if (!meta || meta.visibility === "private") throw notFound("Gallery");
+  if (meta.expiresAt && new Date(meta.expiresAt).getTime() <= now.getTime()) throw notFound("Gallery");
+  if (meta.passwordHash) {
+    if (!password) throw new AppError("UNAUTHORIZED", "This gallery needs a password (X-Gallery-Password)");
+    if (!(await verifyPassword(password, meta.passwordHash))) throw new AppError("UNAUTHORIZED", "Wrong gallery password");
+  }
+
+  const exp = urlExpiry(now);
+  const key = `gallery:${meta.id}:${meta.version}:${exp}`;
+  let version = meta.version;
+  let body = await s.kv.get(key);
+  s.metrics.cache.inc({ cache: "gallery", result: body === null ? "miss" : "hit" });
+  if (body === null) {
+    const rendered = await render(s, meta.id, exp);
+    body = rendered.body;
+    version = rendered.version;
+    // An edit landed between the two reads: serve it, but do not file it under the older version.
+    if (rendered.version === meta.version) await s.kv.set(key, body, RENDER_TTL_S);
+  }
+  const etag = `"${createHash("sha256").update(body).digest("base64url")}"`;
+  return { body, etag, version, protected: meta.passwordHash !== null };
+}
+
+async function render(s: Services, id: string, exp: number): Promise<{ body: string; version: number }> {
+  const db = s.db.primary;
+  const [row] = await db.select().from(g).where(eq(g.id, id));
+  if (!row) throw notFound("Gallery");
+  const items = await itemsOf(db, id);
+  const body = JSON.stringify({
+    title: row.title,
+    description: row.description ?? null,
+    version: row.version,
+    coverFileId: row.coverFileId ?? null,
+    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, url: signedFileUrl(s, i.fileId, exp) })),
+  });
+  return { body, version: row.version };
+}
