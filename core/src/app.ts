@@ -14,6 +14,7 @@ import { registerAuth } from "./routes/auth";
 import { registerEntries } from "./routes/entries";
 import { registerFiles } from "./routes/files";
 import { registerGalleries } from "./routes/galleries";
+import { registerGalleryPage } from "./routes/gallery-page";
 import { registerHealth } from "./routes/health";
 import { registerLinks } from "./routes/links";
 import { registerSearch } from "./routes/search";
@@ -65,6 +66,7 @@ export function createApp(services: Services): App {
   const gateOpen = limitByIp("ip");
   const gated = protect();
   app.use("/v1/*", (c, next) => (isPublic(c.req.path) ? gateOpen(c, next) : gated(c, next)));
+  app.use("/g/*", gateOpen); // the HTML gallery page: public, so the per-IP budget
 
   registerHealth(app);
   registerAuth(app);
@@ -75,6 +77,7 @@ export function createApp(services: Services): App {
   registerLinks(app);
   registerFiles(app);
   registerGalleries(app);
+  registerGalleryPage(app);
   registerSearch(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -39,7 +39,7 @@ if [[ -z $major ]]; then
   apt_install postgresql   # the distro's default major
   major=$(pg_major)
 fi
-apt_install "postgresql-$major" redis-server wrk prometheus curl   # prometheus: promtool checks the alert rules
+apt_install "postgresql-$major" redis-server wrk prometheus curl chromium   # prometheus: promtool checks the alert rules; chromium: the gallery page browser test
 
 pg_config=/usr/lib/postgresql/$major/bin/pg_config
 control="$("$pg_config" --sharedir)/extension/vector.control"

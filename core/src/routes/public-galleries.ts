@@ -23,8 +23,8 @@ const PublicGallery = z
 
 // Shared edges may keep an open gallery for 5 minutes and serve it stale while revalidating;
 // a password-protected one must never sit in a shared cache.
-const OPEN = "public, s-maxage=300, stale-while-revalidate=86400";
-const PROTECTED = "private, no-store";
+export const GALLERY_CACHE_OPEN = "public, s-maxage=300, stale-while-revalidate=86400";
+export const GALLERY_CACHE_PROTECTED = "private, no-store";
 
 export function registerPublicGalleries(app: App) {
   app.openapi(
@@ -54,7 +54,7 @@ export function registerPublicGalleries(app: App) {
       const got = await readPublicGallery(c.get("services"), c.req.valid("param").slug, password);
       const headers = {
         ETag: got.etag,
-        "Cache-Control": got.protected ? PROTECTED : OPEN,
+        "Cache-Control": got.protected ? GALLERY_CACHE_PROTECTED : GALLERY_CACHE_OPEN,
         "X-Gallery-Version": String(got.version),
       };
       if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);

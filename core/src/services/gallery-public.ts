@@ -6,14 +6,31 @@ import { AppError, notFound } from "../errors";
 import type { Services } from "../services";
 import { signedFileUrl } from "./file-urls";
 import { itemsOf } from "./galleries";
+import { renderGalleryHtml } from "./gallery-html";
 
 const g = schema.galleries;
 const DAY_S = 86_400;
 /** How long a rendered gallery stays in the cache; a new version or URL day makes a new key anyway. */
 const RENDER_TTL_S = 3600;
 
+/** The same gallery as the JSON API body or as the HTML page; each is cached under its own key. */
+export type GalleryFormat = "json" | "html";
+
+export interface GalleryData {
+  title: string;
+  description: string | null;
+  version: number;
+  coverFileId: string | null;
+  items: { id: string; caption: string | null; file: { id: string; mime: string; size: number; name: string | null }; url: string }[];
+}
+
+const FORMATS: Record<GalleryFormat, { prefix: string; render: (data: GalleryData) => string }> = {
+  json: { prefix: "gallery", render: (data) => JSON.stringify(data) },
+  html: { prefix: "gallery-html", render: renderGalleryHtml },
+};
+
 export interface PublicGallery {
-  /** The JSON body, exactly as sent: its hash is the ETag. */
+  /** The body (JSON or HTML), exactly as sent: its hash is the ETag. */
   body: string;
   etag: string;
   version: number;
@@ -31,7 +48,12 @@ export const urlExpiry = (now: Date) => (Math.floor(now.getTime() / 1000 / DAY_S
  * expired one would confirm that the slug once led somewhere, and the closed error enum has no
  * GONE. A password-protected one is 401 until the password matches, before anything is read.
  */
-export async function readPublicGallery(s: Services, slug: string, password: string | undefined): Promise<PublicGallery> {
+export async function readPublicGallery(
+  s: Services,
+  slug: string,
+  password: string | undefined,
+  format: GalleryFormat = "json",
+): Promise<PublicGallery> {
   // Small and indexed (slug is unique); on the primary, so a version never goes backwards.
   const [meta] = await s.db.primary
     .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
@@ -46,32 +68,32 @@ export async function readPublicGallery(s: Services, slug: string, password: str
   }
 
   const exp = urlExpiry(now);
-  const key = `gallery:${meta.id}:${meta.version}:${exp}`;
+  const { prefix, render: serialise } = FORMATS[format];
+  const key = `${prefix}:${meta.id}:${meta.version}:${exp}`;
   let version = meta.version;
   let body = await s.kv.get(key);
-  s.metrics.cache.inc({ cache: "gallery", result: body === null ? "miss" : "hit" });
+  s.metrics.cache.inc({ cache: prefix, result: body === null ? "miss" : "hit" });
   if (body === null) {
-    const rendered = await render(s, meta.id, exp);
-    body = rendered.body;
-    version = rendered.version;
+    const data = await load(s, meta.id, exp);
+    body = serialise(data);
+    version = data.version;
     // An edit landed between the two reads: serve it, but do not file it under the older version.
-    if (rendered.version === meta.version) await s.kv.set(key, body, RENDER_TTL_S);
+    if (data.version === meta.version) await s.kv.set(key, body, RENDER_TTL_S);
   }
   const etag = `"${createHash("sha256").update(body).digest("base64url")}"`;
   return { body, etag, version, protected: meta.passwordHash !== null };
 }
 
-async function render(s: Services, id: string, exp: number): Promise<{ body: string; version: number }> {
+async function load(s: Services, id: string, exp: number): Promise<GalleryData> {
   const db = s.db.primary;
   const [row] = await db.select().from(g).where(eq(g.id, id));
   if (!row) throw notFound("Gallery");
   const items = await itemsOf(db, id);
-  const body = JSON.stringify({
+  return {
     title: row.title,
     description: row.description ?? null,
     version: row.version,
     coverFileId: row.coverFileId ?? null,
     items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, url: signedFileUrl(s, i.fileId, exp) })),
-  });
-  return { body, version: row.version };
+  };
 }

@@ -1,0 +1,103 @@
+import { expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { png } from "./png";
+import { startCore } from "./process";
+
+// PGlite start-up plus a browser launch: generous, but bounded.
+const SLOW = 120_000;
+/** The two fields read from an <img> (the test's tsconfig has no DOM lib). */
+type Img = { complete: boolean; naturalWidth: number };
+const SCREENSHOT = join(import.meta.dir, "../../test-output/gallery.png");
+
+test(
+  "the gallery page renders its grid in Chromium and a click enlarges an image, with no script",
+  async () => {
+    const core = await startCore({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-browser-")) });
+    let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+    try {
+      const api = async (method: string, path: string, body?: unknown, token?: string, type = "application/json") => {
+        const headers: Record<string, string> = { "content-type": type };
+        if (token) headers.authorization = `Bearer ${token}`;
+        const payload = body instanceof Uint8Array ? body : JSON.stringify(body);
+        const res = await fetch(`${core.url}${path}`, { method, headers, body: body === undefined ? undefined : payload });
+        return { status: res.status, body: (await res.json()) as any };
+      };
+      const reg = await api("POST", "/v1/auth/register", { email: "browser@example.test", password: "correct horse battery staple" });
+      expect(reg.status).toBe(201);
+      const token = reg.body.accessToken as string;
+      const g = await api("POST", "/v1/galleries", { title: "Browser trip", visibility: "public" }, token);
+      expect(g.status).toBe(201);
+      const colours: [number, number, number][] = [
+        [220, 60, 60],
+        [60, 180, 90],
+        [60, 100, 220],
+      ];
+      for (const [i, colour] of colours.entries()) {
+        const f = await api("PUT", `/v1/files?name=c${i}.png`, png(64, 48, colour), token, "image/png");
+        expect(f.status).toBe(201);
+        expect(
+          (await api("POST", `/v1/galleries/${g.body.id}/items`, { fileId: f.body.id, caption: `Colour ${i + 1}` }, token)).status,
+        ).toBe(201);
+      }
+
+      browser = await chromium.launch({
+        executablePath: "/usr/bin/chromium",
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1024, height: 768 } });
+      const page = await context.newPage();
+      const failed: string[] = [];
+      page.on("requestfailed", (r) => failed.push(r.url()));
+      const res = await page.goto(`${core.url}/g/${g.body.slug}`, { waitUntil: "load" });
+      expect(res?.status()).toBe(200);
+      expect(await page.title()).toBe("Browser trip");
+
+      // Three thumbnails in the grid, each actually decoded (JS is off for the page, not for evaluate).
+      const thumbs = page.locator("main.grid figure img");
+      expect(await thumbs.count()).toBe(3);
+      for (let i = 0; i < 3; i++) {
+        const img = thumbs.nth(i);
+        await img.scrollIntoViewIfNeeded();
+        await page.waitForFunction((el) => (el as unknown as Img).complete, await img.elementHandle(), { timeout: 10_000 });
+        expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(64);
+        expect(await img.isVisible()).toBe(true);
+      }
+      await expect(page.locator("figcaption").first().textContent()).resolves.toBe("Colour 1");
+      const lightbox = page.locator("#item-1 img");
+      expect(await lightbox.isVisible()).toBe(false);
+
+      mkdirSync(join(SCREENSHOT, ".."), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT.replace(".png", "-grid.png") }); // the grid, before the click
+
+      await thumbs.first().click();
+      expect(new URL(page.url()).hash).toBe("#item-1");
+      await lightbox.waitFor({ state: "visible", timeout: 10_000 });
+      await page.waitForFunction((el) => (el as unknown as Img).complete, await lightbox.elementHandle(), { timeout: 10_000 });
+      expect(await lightbox.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(64);
+      const thumbWidth = (await thumbs.first().boundingBox())?.width ?? 0;
+      const box = await lightbox.boundingBox();
+      expect(thumbWidth).toBeGreaterThan(100);
+      expect(box?.width ?? 0).toBeGreaterThan(2 * thumbWidth); // enlarged well past the thumbnail
+      expect(failed).toEqual([]);
+
+      await page.screenshot({ path: SCREENSHOT }); // the enlarged image
+      expect(Bun.file(SCREENSHOT).size).toBeGreaterThan(1000);
+    } finally {
+      await browser?.close();
+      core.proc.kill("SIGKILL"); // a failed assertion must not leave a server behind
+    }
+  },
+  SLOW,
+);
