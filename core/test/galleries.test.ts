@@ -306,6 +306,31 @@ describe("galleries: public read by slug", () => {
     expect((await pub(g.slug, { "if-none-match": ok.headers.get("etag") as string })).status).toBe(401);
   });
 
+  test("deleting or purging a file takes it off the public page at once", async () => {
+    const a = await h.user();
+    const g = await gallery(a, { visibility: "public" });
+    const [kept, hidden, purged] = [await upload(a), await upload(a), await upload(a)];
+    for (const fileId of [kept, hidden, purged]) await a.post(`/v1/galleries/${g.id}/items`, { fileId });
+    const before = await pub(g.slug);
+    expect(before.body.items).toHaveLength(3); // now cached for this version
+    const version = Number(before.headers.get("x-gallery-version"));
+
+    expect((await a.del(`/v1/files/${hidden}`)).status).toBe(204);
+    const afterHide = await pub(g.slug);
+    expect(Number(afterHide.headers.get("x-gallery-version"))).toBe(version + 1);
+    expect(afterHide.body.items.map((i: { file: { id: string } }) => i.file.id)).toEqual([kept, purged]);
+
+    expect((await a.del(`/v1/files/${purged}?purge=true`)).status).toBe(204);
+    const afterPurge = await pub(g.slug);
+    expect(Number(afterPurge.headers.get("x-gallery-version"))).toBe(version + 2);
+    expect(afterPurge.body.items.map((i: { file: { id: string } }) => i.file.id)).toEqual([kept]);
+
+    // Another user's delete attempt changes nothing, not even the version.
+    const b = await h.user();
+    expect((await b.del(`/v1/files/${kept}`)).status).toBe(404);
+    expect((await pub(g.slug)).headers.get("x-gallery-version")).toBe(String(version + 2));
+  });
+
   test("ETag, 304, version header and cache headers follow edits; warm reads come from the cache", async () => {
     const a = await h.user();
     const g = await gallery(a, { visibility: "public" });

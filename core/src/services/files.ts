@@ -1,4 +1,4 @@
-import { schema } from "@tcc/db";
+import { schema, type Tx } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
@@ -255,26 +255,36 @@ export async function openContent(s: Services, row: FileRow, range?: ByteRange) 
   return got;
 }
 
+/** Galleries showing this file get a new version, so their cached public pages roll over. */
+async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: string): Promise<void> {
+  await tx.execute(sql`update galleries set version = version + 1, updated_at = now()
+    where user_id = ${userId} and id in (select gallery_id from gallery_items where user_id = ${userId} and file_id = ${fileId})`);
+}
+
 /** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
 export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
   const { db, storage } = ctx.s;
-  if (!purge) {
-    const [row] = await db.primary
-      .update(f)
-      .set({ deletedAt: ctx.s.clock() })
-      .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-      .returning({ id: f.id });
-    if (!row) throw notFound("File");
-    await wrote(ctx);
-    return;
-  }
-  // A soft-deleted file can still be purged: that is how its bytes are finally freed.
-  const [row] = await db.primary
-    .delete(f)
-    .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
-    .returning({ storageKey: f.storageKey });
-  if (!row) throw notFound("File");
+  const row = await db.primary.transaction(async (tx) => {
+    // Before the delete: purging cascades the gallery items away with the row.
+    await bumpGalleriesShowing(tx, ctx.userId, id);
+    if (!purge) {
+      const [hidden] = await tx
+        .update(f)
+        .set({ deletedAt: ctx.s.clock() })
+        .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
+        .returning({ storageKey: f.storageKey });
+      if (!hidden) throw notFound("File"); // rolls the version bump back
+      return hidden;
+    }
+    // A soft-deleted file can still be purged: that is how its bytes are finally freed.
+    const [purged] = await tx
+      .delete(f)
+      .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
+      .returning({ storageKey: f.storageKey });
+    if (!purged) throw notFound("File");
+    return purged;
+  });
   await wrote(ctx);
   // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
-  if (!(await referenced(ctx.s, row.storageKey))) await storage.delete(row.storageKey);
+  if (purge && !(await referenced(ctx.s, row.storageKey))) await storage.delete(row.storageKey);
 }
