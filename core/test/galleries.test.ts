@@ -306,6 +306,20 @@ describe("galleries: public read by slug", () => {
     expect((await pub(g.slug, { "if-none-match": ok.headers.get("etag") as string })).status).toBe(401);
   });
 
+  test("the gzipped body has its own ETag, and revalidating with it still gets a 304", async () => {
+    const a = await h.user();
+    const g = await gallery(a, { visibility: "public", description: "long enough to be worth compressing ".repeat(40) });
+    const get = (headers: Record<string, string>) => h.app.request(`/v1/public/galleries/${g.slug}`, { headers });
+    const plain = await get({});
+    const zipped = await get({ "accept-encoding": "gzip" });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    const plainTag = plain.headers.get("etag") as string;
+    expect(zipped.headers.get("etag")).toBe(`${plainTag.slice(0, -1)}-gzip"`);
+    expect((await get({ "accept-encoding": "gzip", "if-none-match": zipped.headers.get("etag") as string })).status).toBe(304);
+    expect((await get({ "if-none-match": plainTag })).status).toBe(304);
+    expect((await get({ "if-none-match": '"something-else-gzip"' })).status).toBe(200);
+  });
+
   test("deleting or purging a file takes it off the public page at once", async () => {
     const a = await h.user();
     const g = await gallery(a, { visibility: "public" });

@@ -24,10 +24,15 @@ export function parseRange(header: string | undefined, size: number): Required<B
 }
 
 /** True when an If-None-Match header matches this strong ETag (weak comparison, as RFC 9110 asks for GET). */
+/** Appended inside the quotes of a strong ETag when the body is sent gzipped (see middleware/compress.ts). */
+export const GZIP_ETAG_SUFFIX = "-gzip";
+const GZIPPED = new RegExp(`${GZIP_ETAG_SUFFIX}"$`);
+
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   if (ifNoneMatch.trim() === "*") return true;
-  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === etag);
+  // Weak comparison (RFC 9110 §13.1.2), and a gzip variant's tag matches the representation it encodes.
+  return ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "").replace(GZIPPED, '"') === etag);
 }
 
 /** RFC 6266/8187: an ASCII fallback plus the exact UTF-8 name. */

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from "hono";
+import { GZIP_ETAG_SUFFIX } from "../lib/http-file";
 import type { AppEnv } from "../types";
 
 const MIN_BYTES = 1024;
@@ -22,6 +23,9 @@ export function compressJson(): MiddlewareHandler<AppEnv> {
       headers.set("content-encoding", "gzip");
       headers.append("vary", "Accept-Encoding");
       headers.delete("content-length");
+      // A strong ETag names one representation: the gzipped one gets its own (etagMatches knows it).
+      const etag = headers.get("etag");
+      if (etag && !etag.startsWith("W/")) headers.set("etag", `${etag.slice(0, -1)}${GZIP_ETAG_SUFFIX}"`);
     }
     c.res = undefined; // replace, do not merge: a merge would wrap the old, consumed body
     c.res = new Response(out, { status: res.status, headers });

@@ -3,7 +3,7 @@ import { etagMatches } from "../lib/http-file";
 import { renderNotFoundPage, renderPasswordPage } from "../services/gallery-html";
 import { readPublicGallery } from "../services/gallery-public";
 import type { App } from "../types";
-import { GALLERY_CACHE_OPEN, GALLERY_CACHE_PROTECTED } from "./public-galleries";
+import { GALLERY_CACHE_PROTECTED, galleryHeaders } from "./public-galleries";
 
 const HTML = "text/html; charset=utf-8";
 
@@ -35,12 +35,7 @@ export function registerGalleryPage(app: App) {
       if (err instanceof AppError && err.code === "UNAUTHORIZED") return plain(401, renderPasswordPage(password !== undefined));
       throw err;
     }
-    const headers = {
-      ...policy,
-      ETag: got.etag,
-      "Cache-Control": got.protected ? GALLERY_CACHE_PROTECTED : GALLERY_CACHE_OPEN,
-      "X-Gallery-Version": String(got.version),
-    };
+    const headers = { ...policy, ...galleryHeaders(got) };
     if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);
     return c.body(got.body, 200, { ...headers, "Content-Type": HTML });
   });

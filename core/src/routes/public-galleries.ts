@@ -26,6 +26,15 @@ const PublicGallery = z
 export const GALLERY_CACHE_OPEN = "public, s-maxage=300, stale-while-revalidate=86400";
 export const GALLERY_CACHE_PROTECTED = "private, no-store";
 
+/** Caching headers of a shared gallery, JSON or page alike: the edge keys on the ETag and version. */
+export function galleryHeaders(got: { etag: string; protected: boolean; version: number }) {
+  return {
+    ETag: got.etag,
+    "Cache-Control": got.protected ? GALLERY_CACHE_PROTECTED : GALLERY_CACHE_OPEN,
+    "X-Gallery-Version": String(got.version),
+  };
+}
+
 export function registerPublicGalleries(app: App) {
   app.openapi(
     createRoute({
@@ -52,11 +61,7 @@ export function registerPublicGalleries(app: App) {
     async (c) => {
       const password = c.req.valid("header")["x-gallery-password"] ?? c.req.valid("query").password;
       const got = await readPublicGallery(c.get("services"), c.req.valid("param").slug, password);
-      const headers = {
-        ETag: got.etag,
-        "Cache-Control": got.protected ? GALLERY_CACHE_PROTECTED : GALLERY_CACHE_OPEN,
-        "X-Gallery-Version": String(got.version),
-      };
+      const headers = galleryHeaders(got);
       if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);
       return c.body(got.body, 200, { ...headers, "Content-Type": "application/json" });
     },

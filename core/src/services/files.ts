@@ -132,7 +132,7 @@ async function record(
         .returning();
     }
   } catch (err) {
-    if (!(await referenced(ctx.s, key))) await storage.delete(key).catch(() => {});
+    if (!(await referenced(ctx, put.sha256))) await storage.delete(key).catch(() => {});
     throw err;
   }
   if (!row) {
@@ -185,8 +185,13 @@ async function peek(source: ReadableStream<Uint8Array>, n: number): Promise<{ he
   return { head, body };
 }
 
-async function referenced(s: Services, key: string): Promise<boolean> {
-  const [row] = await s.db.primary.select({ id: f.id }).from(f).where(eq(f.storageKey, key)).limit(1);
+/** Whether a row still points at this user's object for these bytes (keys are per user and hash, see storageKey). */
+async function referenced(ctx: Ctx, sha256: string): Promise<boolean> {
+  const [row] = await ctx.s.db.primary
+    .select({ id: f.id })
+    .from(f)
+    .where(and(eq(f.userId, ctx.userId), eq(f.sha256, sha256)))
+    .limit(1);
   return row !== undefined;
 }
 
@@ -272,7 +277,7 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
         .update(f)
         .set({ deletedAt: ctx.s.clock() })
         .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-        .returning({ storageKey: f.storageKey });
+        .returning({ storageKey: f.storageKey, sha256: f.sha256 });
       if (!hidden) throw notFound("File"); // rolls the version bump back
       return hidden;
     }
@@ -280,11 +285,11 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
     const [purged] = await tx
       .delete(f)
       .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
-      .returning({ storageKey: f.storageKey });
+      .returning({ storageKey: f.storageKey, sha256: f.sha256 });
     if (!purged) throw notFound("File");
     return purged;
   });
   await wrote(ctx);
   // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
-  if (purge && !(await referenced(ctx.s, row.storageKey))) await storage.delete(row.storageKey);
+  if (purge && !(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { schema } from "@tcc/db";
+import { schema, type Tx } from "@tcc/db";
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
 import { AppError, notFound } from "../errors";
@@ -14,7 +14,6 @@ const f = schema.files;
 type GalleryRow = typeof schema.galleries.$inferSelect;
 type Visibility = GalleryRow["visibility"];
 /** The primary database or a transaction on it. */
-export type Tx = Parameters<Parameters<Ctx["s"]["db"]["primary"]["transaction"]>[0]>[0];
 
 export interface GalleryView {
   id: string;
@@ -103,7 +102,7 @@ export async function listGalleries(ctx: Ctx, q: { limit: number; cursor?: strin
 }
 
 /** A gallery's items in order; items whose file was deleted drop out. */
-export async function itemsOf(db: Tx | Ctx["s"]["db"]["primary"], galleryId: string): Promise<GalleryItemView[]> {
+export async function itemsOf(db: Tx, galleryId: string): Promise<GalleryItemView[]> {
   const rows = await db
     .select({ id: gi.id, caption: gi.caption, position: gi.position, fileId: f.id, mime: f.mime, size: f.size, name: f.originalName })
     .from(gi)
