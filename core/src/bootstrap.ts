@@ -3,13 +3,15 @@ import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbe
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
+import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
+import { registerJobs } from "./jobs/register";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
 import { type KV, MemoryKV } from "./lib/kv";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
-import { connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
+import { connectJobRedis, connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
 import type { Services } from "./services";
 import { createStorage, type ObjectStorage } from "./storage";
 
@@ -82,6 +84,10 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     gate = new SeparateGate(limiter, kv);
   }
   const metrics = createMetrics({ db, kv });
+  const jobs: JobQueue = env.REDIS_URL
+    ? new BullMqJobQueue(() => connectJobRedis(env.REDIS_URL as string), logger, metrics)
+    : new MemoryJobQueue(logger, metrics);
+  metrics.jobSources.queue = jobs;
   metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
   if (env.DATABASE_REPLICA_URLS.length) metrics.poolMax.set({ pool: "replica" }, env.DB_REPLICA_POOL_MAX);
   const keys = await loadSigningKeys({
@@ -91,7 +97,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     dataDir: env.DATA_DIR,
   });
   const tokens = new AccessTokens(keys, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtlSeconds: env.ACCESS_TOKEN_TTL_S });
-  return {
+  const services: Services = {
     env,
     db,
     kv,
@@ -100,14 +106,19 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     gate,
     tokens,
     storage: openStorage(env),
+    jobs,
     fileUrlSecret: loadFileUrlSecret({ secret: env.FILE_URL_SECRET, dataDir: env.DATA_DIR }),
     logger,
     metrics,
     clock: () => new Date(),
   };
+  registerJobs(services);
+  if (env.JOB_WORKERS === "on") await jobs.start();
+  return services;
 }
 
 export async function closeServices(s: Services): Promise<void> {
+  await s.jobs.close();
   await s.kv.close();
   await s.db.close();
 }

@@ -86,6 +86,8 @@ export const EnvSchema = z.object({
   CACHE_TTL_S: z.coerce.number().int().positive().default(300),
   /** "off" serves every read from the database (for diagnosis and the uncached benchmark). */
   READ_CACHE: z.enum(["on", "off"]).default("on"),
+  // off → this process only enqueues (e.g. API pods when workers run as their own deployment)
+  JOB_WORKERS: z.enum(["on", "off"]).default("on"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });

@@ -1,6 +1,7 @@
 import type { Database } from "@tcc/db";
 import type { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
+import type { JobQueue } from "./jobs";
 import type { RequestGate } from "./lib/gate";
 import type { KV } from "./lib/kv";
 import type { Logger } from "./lib/logger";
@@ -22,6 +23,8 @@ export interface Services {
   tokens: AccessTokens;
   /** File bytes: local disk in the embedded default, or S3-compatible. */
   storage: ObjectStorage;
+  /** Background jobs: BullMQ on Redis, or in process in the embedded default. */
+  jobs: JobQueue;
   /** HMAC key for signed, expiring file download URLs. */
   fileUrlSecret: string;
   logger: Logger;

@@ -1,2 +1,3 @@
+export * from "./ai";
 export * from "./errors";
 export * from "./tokens";

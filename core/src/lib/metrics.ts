@@ -1,5 +1,6 @@
 import type { Database } from "@tcc/db";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { JobQueue } from "../jobs/queue";
 import type { KV } from "./kv";
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -9,7 +10,39 @@ export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: b
   const registry = new Registry();
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const { db, kv } = opts;
+  // The job queue is built after the metrics it reports to; bootstrap fills these in.
+  const jobSources: { queue?: JobQueue; names: string[] } = { names: [] };
   return {
+    jobSources,
+    jobs: new Counter({
+      name: "tcc_jobs_total",
+      help: "Background job runs by queue and outcome (completed, retried, failed)",
+      labelNames: ["queue", "outcome"] as const,
+      registers: [registry],
+    }),
+    jobDuration: new Histogram({
+      name: "tcc_job_duration_seconds",
+      help: "Background job run time by queue",
+      labelNames: ["queue"] as const,
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    jobDepth: new Gauge({
+      name: "tcc_jobs_queued",
+      help: "Background jobs by queue and state (waiting, active, delayed, failed)",
+      labelNames: ["queue", "state"] as const,
+      registers: [registry],
+      async collect() {
+        const queue = jobSources.queue;
+        if (!queue) return;
+        this.reset();
+        for (const name of jobSources.names) {
+          const counts = await queue.counts(name).catch(() => null);
+          if (!counts) continue;
+          for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
+        }
+      },
+    }),
     registry,
     requests: new Counter({
       name: "tcc_requests_total",

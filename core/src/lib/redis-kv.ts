@@ -23,6 +23,14 @@ export function connectRedis(url: string): Redis {
 }
 
 /**
+ * BullMQ's connections: blocking commands must wait, and a job enqueued during a blip should
+ * be sent when Redis is back, so these queue offline and retry without a per-request limit.
+ */
+export function connectJobRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, enableOfflineQueue: true, retryStrategy: (times) => Math.min(times * 200, 2_000) });
+}
+
+/**
  * Waits for the first connection so start-up traffic is not answered from the fallback.
  * Gives up after `timeoutMs`: the API then starts degraded and Redis is used once it appears.
  */

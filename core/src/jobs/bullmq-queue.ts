@@ -1,0 +1,126 @@
+import { type ConnectionOptions, type Job, Queue, Worker } from "bullmq";
+import type Redis from "ioredis";
+import type { Logger } from "../lib/logger";
+import type { Metrics } from "../lib/metrics";
+import {
+  backoffDelay,
+  DEFAULT_ATTEMPTS,
+  DEFAULT_BACKOFF_MS,
+  type JobHandler,
+  type JobOptions,
+  type JobQueue,
+  type QueueCounts,
+  type WorkerOptions,
+} from "./queue";
+
+interface Registration {
+  handler: JobHandler<unknown>;
+  opts: Required<WorkerOptions>;
+}
+
+/** Job ids must not contain ':' in BullMQ (it separates key parts). */
+function safeId(id: string): string {
+  return id.replaceAll(":", "_");
+}
+
+/**
+ * Jobs in Redis through BullMQ, shared by every core pod. Workers use their own connection
+ * (BullMQ needs a blocking one with maxRetriesPerRequest null); producers reuse one per queue.
+ */
+export class BullMqJobQueue implements JobQueue {
+  readonly kind = "bullmq" as const;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers: Worker[] = [];
+  private readonly registrations = new Map<string, Registration>();
+
+  constructor(
+    private readonly connection: () => Redis,
+    private readonly logger: Logger,
+    private readonly metrics?: Metrics,
+    private readonly prefix = "tcc:jobs",
+  ) {}
+
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.connection() as unknown as ConnectionOptions, prefix: this.prefix });
+      q.on("error", (err) => this.logger.warn({ queue: name, err: String(err) }, "job queue error"));
+      this.queues.set(name, q);
+    }
+    return q;
+  }
+
+  handle<T>(name: string, handler: JobHandler<T>, opts: WorkerOptions = {}): void {
+    this.registrations.set(name, {
+      handler: handler as JobHandler<unknown>,
+      opts: { concurrency: 1, attempts: DEFAULT_ATTEMPTS, backoffMs: DEFAULT_BACKOFF_MS, ...opts },
+    });
+    if (this.metrics && !this.metrics.jobSources.names.includes(name)) this.metrics.jobSources.names.push(name);
+  }
+
+  async enqueue<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {
+    const reg = this.registrations.get(name);
+    await this.queue(name).add(name, data, {
+      jobId: opts.jobId ? safeId(opts.jobId) : undefined,
+      delay: opts.delayMs,
+      attempts: reg?.opts.attempts ?? DEFAULT_ATTEMPTS,
+      backoff: { type: "jittered", delay: reg?.opts.backoffMs ?? DEFAULT_BACKOFF_MS },
+      removeOnComplete: true,
+      // Failed jobs stay (capped) so they can be inspected and counted.
+      removeOnFail: { count: 1000 },
+    });
+  }
+
+  async start(): Promise<void> {
+    for (const [name, reg] of this.registrations) {
+      const worker = new Worker(
+        name,
+        async (job: Job) => {
+          const end = this.metrics?.jobDuration.startTimer({ queue: name });
+          try {
+            await reg.handler(job.data, { id: job.id ?? "", attempt: job.attemptsMade + 1 });
+          } finally {
+            end?.();
+          }
+        },
+        {
+          connection: this.connection() as unknown as ConnectionOptions,
+          prefix: this.prefix,
+          concurrency: reg.opts.concurrency,
+          settings: { backoffStrategy: (attemptsMade: number) => backoffDelay(attemptsMade, reg.opts.backoffMs) },
+        },
+      );
+      worker.on("completed", () => this.metrics?.jobs.inc({ queue: name, outcome: "completed" }));
+      worker.on("failed", (job, err) => {
+        const last = !job || job.attemptsMade >= (job.opts.attempts ?? 1);
+        this.metrics?.jobs.inc({ queue: name, outcome: last ? "failed" : "retried" });
+        this.logger.warn(
+          { queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: String(err) },
+          last ? "job failed" : "job will retry",
+        );
+      });
+      worker.on("error", (err) => this.logger.warn({ queue: name, err: String(err) }, "job worker error"));
+      this.workers.push(worker);
+    }
+  }
+
+  async counts(name: string): Promise<QueueCounts> {
+    const c = await this.queue(name).getJobCounts("waiting", "active", "delayed", "failed", "prioritized");
+    return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
+  }
+
+  async drain(name: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const c = await this.counts(name);
+      if (c.waiting + c.active + c.delayed === 0) return;
+      if (Date.now() > deadline) throw new Error(`queue ${name} did not drain in ${timeoutMs} ms`);
+      await Bun.sleep(25);
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+  }
+}

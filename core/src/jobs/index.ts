@@ -1,0 +1,3 @@
+export { BullMqJobQueue } from "./bullmq-queue";
+export { MemoryJobQueue } from "./memory-queue";
+export * from "./queue";

@@ -1,0 +1,56 @@
+/**
+ * Background jobs: image derivatives, embeddings. BullMQ on Redis in the full stack (jobs
+ * survive a restart and are shared by every core pod); an in-process queue in the embedded
+ * default. Handlers must be idempotent: a job can run more than once (retry, crash, restart).
+ */
+export interface JobOptions {
+  /** A job with the id of one still waiting is not added twice (BullMQ's dedupe by jobId). */
+  jobId?: string;
+  delayMs?: number;
+}
+
+export interface JobInfo {
+  id: string;
+  /** 1 on the first run. */
+  attempt: number;
+}
+
+export interface WorkerOptions {
+  concurrency?: number;
+  /** Total runs before the job is marked failed (default 5). */
+  attempts?: number;
+  /** First retry delay; doubles per attempt, with jitter (default 1 s). */
+  backoffMs?: number;
+}
+
+export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;
+
+export interface QueueCounts {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+}
+
+export interface JobQueue {
+  readonly kind: "bullmq" | "memory";
+  /** Registers the handler for a queue name; call before start(). */
+  handle<T>(name: string, handler: JobHandler<T>, opts?: WorkerOptions): void;
+  enqueue<T>(name: string, data: T, opts?: JobOptions): Promise<void>;
+  /** Starts the workers. Producers may enqueue before or without it (e.g. a CLI). */
+  start(): Promise<void>;
+  counts(name: string): Promise<QueueCounts>;
+  /** Resolves when nothing is waiting, delayed or running in the named queue (tests, CLIs). */
+  drain(name: string, timeoutMs?: number): Promise<void>;
+  /** Stops taking jobs and waits for running ones. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_ATTEMPTS = 5;
+export const DEFAULT_BACKOFF_MS = 1_000;
+
+/** Exponential backoff with full jitter between half and all of the step. */
+export function backoffDelay(attempt: number, baseMs: number): number {
+  const step = baseMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(step / 2 + Math.random() * (step / 2));
+}

@@ -1,0 +1,91 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "../src/jobs";
+import { createLogger } from "../src/lib/logger";
+import { createMetrics } from "../src/lib/metrics";
+import { connectJobRedis } from "../src/lib/redis-kv";
+import { serviceEnv } from "./harness";
+
+const logger = createLogger("silent");
+const connections: { quit(): Promise<unknown> }[] = [];
+
+function bullmq(): JobQueue {
+  const url = serviceEnv().REDIS_URL as string;
+  return new BullMqJobQueue(
+    () => {
+      const c = connectJobRedis(url);
+      connections.push(c);
+      return c;
+    },
+    logger,
+    createMetrics({ defaultMetrics: false }),
+    `tcc:test-jobs:${process.pid}:${Date.now()}`,
+  );
+}
+
+afterAll(async () => {
+  await Promise.allSettled(connections.map((c) => c.quit()));
+});
+
+for (const [kind, make] of [
+  ["memory", () => new MemoryJobQueue(logger, createMetrics({ defaultMetrics: false }))],
+  ["bullmq", bullmq],
+] as const) {
+  describe(`${kind} job queue`, () => {
+    test("runs jobs, retries a failing one with backoff, and drains", async () => {
+      const q = make();
+      const seen: string[] = [];
+      const attempts = new Map<string, number>();
+      q.handle<{ n: number }>(
+        "work",
+        async (data, job) => {
+          attempts.set(String(data.n), job.attempt);
+          if (data.n === 2 && job.attempt < 3) throw new Error("transient");
+          seen.push(String(data.n));
+        },
+        { attempts: 5, backoffMs: 20, concurrency: 2 },
+      );
+      await q.start();
+      for (const n of [1, 2, 3]) await q.enqueue("work", { n });
+      await q.drain("work", 10_000);
+      expect(seen.sort()).toEqual(["1", "2", "3"]);
+      expect(attempts.get("2")).toBe(3);
+      expect((await q.counts("work")).failed).toBe(0);
+      await q.close();
+    });
+
+    test("a job that always fails ends as failed after its attempts", async () => {
+      const q = make();
+      let runs = 0;
+      q.handle(
+        "doomed",
+        async () => {
+          runs++;
+          throw new Error("permanent");
+        },
+        { attempts: 2, backoffMs: 10 },
+      );
+      await q.start();
+      await q.enqueue("doomed", {});
+      const deadline = Date.now() + 10_000;
+      while ((await q.counts("doomed")).failed < 1 && Date.now() < deadline) await Bun.sleep(20);
+      expect(runs).toBe(2);
+      expect((await q.counts("doomed")).failed).toBe(1);
+      await q.close();
+    });
+
+    test("the same jobId waiting twice is added once", async () => {
+      const q = make();
+      let runs = 0;
+      q.handle("dedupe", async () => {
+        runs++;
+      });
+      await q.enqueue("dedupe", {}, { jobId: "entry:1" });
+      await q.enqueue("dedupe", {}, { jobId: "entry:1" });
+      expect((await q.counts("dedupe")).waiting).toBe(1);
+      await q.start();
+      await q.drain("dedupe", 10_000);
+      expect(runs).toBe(1);
+      await q.close();
+    });
+  });
+}
