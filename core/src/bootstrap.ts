@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
+import { type AiClient, GatewayClient } from "./ai/client";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
@@ -65,6 +66,22 @@ export function openStorage(env: Env): ObjectStorage {
   });
 }
 
+/**
+ * The AI gateway core talks to. Without AI_GATEWAY_URL the embedded default starts the
+ * gateway's built-in provider itself (see ai/embedded-gateway.ts).
+ */
+export function openAiClient(env: Env): AiClient {
+  const common = {
+    token: env.AI_GATEWAY_TOKEN,
+    chatModel: env.AI_CHAT_MODEL,
+    embeddingModel: env.AI_EMBEDDING_MODEL,
+    timeoutMs: env.AI_TIMEOUT_MS,
+  };
+  if (env.AI_GATEWAY_URL) return new GatewayClient({ ...common, baseUrl: env.AI_GATEWAY_URL });
+  // TODO(issue 4): start the built-in gateway as a child process here.
+  return new GatewayClient({ ...common, baseUrl: Promise.reject(new Error("no AI gateway configured (set AI_GATEWAY_URL)")) });
+}
+
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
 export async function createServices(env: Env, opts: { logger?: Logger; db?: Database } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
@@ -98,6 +115,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   });
   const tokens = new AccessTokens(keys, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtlSeconds: env.ACCESS_TOKEN_TTL_S });
   const services: Services = {
+    ai: openAiClient(env),
     env,
     db,
     kv,
@@ -119,6 +137,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
 
 export async function closeServices(s: Services): Promise<void> {
   await s.jobs.close();
+  await s.ai.close();
   await s.kv.close();
   await s.db.close();
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUILTIN_MODELS } from "./contracts/ai";
 
 const csv = (v: string | undefined) =>
   (v ?? "")
@@ -30,6 +31,12 @@ export const EnvSchema = z.object({
   DB_MAX_REPLICA_LAG_S: z.coerce.number().nonnegative().default(5),
   DB_REPLICA_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
   // pgvector's HNSW index takes at most 2000 dimensions.
+  /** Absent → core starts the gateway's built-in provider as a child process (embedded default). */
+  AI_GATEWAY_URL: z.string().url().optional(),
+  AI_GATEWAY_TOKEN: z.string().min(1).optional(),
+  AI_CHAT_MODEL: z.string().min(1).default(BUILTIN_MODELS.chat),
+  AI_EMBEDDING_MODEL: z.string().min(1).default(BUILTIN_MODELS.embedding),
+  AI_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
   EMBEDDING_DIMS: z.coerce.number().int().positive().max(2000).default(768),
 
   REDIS_URL: z.string().url().optional(), // absent → in-memory cache, limits and denylist

@@ -1,4 +1,5 @@
 import type { Database } from "@tcc/db";
+import type { AiClient } from "./ai/client";
 import type { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
 import type { JobQueue } from "./jobs";
@@ -23,6 +24,8 @@ export interface Services {
   tokens: AccessTokens;
   /** File bytes: local disk in the embedded default, or S3-compatible. */
   storage: ObjectStorage;
+  /** Embeddings and chat through the AI gateway. */
+  ai: AiClient;
   /** Background jobs: BullMQ on Redis, or in process in the embedded default. */
   jobs: JobQueue;
   /** HMAC key for signed, expiring file download URLs. */

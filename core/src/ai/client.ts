@@ -1,0 +1,124 @@
+import OpenAI from "openai";
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import { AI_HEADERS, type AiPriority } from "../contracts/ai";
+
+export type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool };
+
+export interface EmbedInput {
+  userId: string;
+  texts: string[];
+  /** `batch` for document embeddings, `interactive` for a query someone is waiting on. */
+  priority: AiPriority;
+  signal?: AbortSignal;
+}
+
+export interface ChatInput {
+  userId: string;
+  messages: ChatCompletionMessageParam[];
+  tools?: ChatCompletionTool[];
+  temperature?: number;
+  maxTokens?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Core's view of the AI gateway. Core never talks to LM Studio itself: the gateway queues,
+ * schedules, caches and meters, and in the embedded default serves its built-in provider.
+ */
+export interface AiClient {
+  readonly chatModel: string;
+  readonly embeddingModel: string;
+  /** One vector per text, in order. */
+  embed(input: EmbedInput): Promise<number[][]>;
+  /** OpenAI chat chunks, the last one carrying usage. Aborting the signal cancels upstream. */
+  chatStream(input: ChatInput): AsyncIterable<ChatCompletionChunk>;
+  /** The gateway answers /readyz. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface GatewayClientOptions {
+  /** The gateway's origin, e.g. http://ai-gateway:8081 (a promise while an embedded one starts). */
+  baseUrl: string | Promise<string>;
+  token?: string;
+  chatModel: string;
+  embeddingModel: string;
+  timeoutMs: number;
+  /** Stops an embedded gateway this client started. */
+  onClose?: () => Promise<void>;
+}
+
+export class GatewayClient implements AiClient {
+  readonly chatModel: string;
+  readonly embeddingModel: string;
+  private client?: OpenAI;
+  private readonly ready: Promise<OpenAI>;
+
+  constructor(private readonly opts: GatewayClientOptions) {
+    this.chatModel = opts.chatModel;
+    this.embeddingModel = opts.embeddingModel;
+    this.ready = Promise.resolve(opts.baseUrl).then((url) => {
+      this.client = new OpenAI({
+        baseURL: `${url.replace(/\/$/, "")}/v1`,
+        apiKey: opts.token ?? "unused",
+        // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
+        maxRetries: 0,
+        timeout: opts.timeoutMs,
+      });
+      return this.client;
+    });
+    // An embedded gateway that fails to start surfaces on the first call, not as an unhandled rejection.
+    this.ready.catch(() => {});
+  }
+
+  private headers(userId: string, priority: AiPriority): Record<string, string> {
+    return {
+      [AI_HEADERS.user]: userId,
+      [AI_HEADERS.priority]: priority,
+      [AI_HEADERS.deadline]: String(this.opts.timeoutMs),
+    };
+  }
+
+  async embed(input: EmbedInput): Promise<number[][]> {
+    if (input.texts.length === 0) return [];
+    const client = await this.ready;
+    const res = await client.embeddings.create(
+      { model: this.embeddingModel, input: input.texts, encoding_format: "float" },
+      { headers: this.headers(input.userId, input.priority), signal: input.signal },
+    );
+    const out = res.data.sort((a, b) => a.index - b.index).map((d) => d.embedding as number[]);
+    if (out.length !== input.texts.length) throw new Error(`gateway returned ${out.length} embeddings for ${input.texts.length} texts`);
+    return out;
+  }
+
+  async *chatStream(input: ChatInput): AsyncIterable<ChatCompletionChunk> {
+    const client = await this.ready;
+    const stream = await client.chat.completions.create(
+      {
+        model: this.chatModel,
+        messages: input.messages,
+        tools: input.tools?.length ? input.tools : undefined,
+        temperature: input.temperature,
+        max_tokens: input.maxTokens,
+        stream: true,
+        stream_options: { include_usage: true },
+      },
+      { headers: this.headers(input.userId, "interactive"), signal: input.signal },
+    );
+    yield* stream;
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      const url = await this.opts.baseUrl;
+      const res = await fetch(`${url.replace(/\/$/, "")}/readyz`, { signal: AbortSignal.timeout(1_000) });
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.opts.onClose?.();
+  }
+}
