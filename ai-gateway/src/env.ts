@@ -26,7 +26,7 @@ export const EnvSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
   PORT: z.coerce.number().int().min(0).max(65535).default(8090),
   /** When set, every /v1 call must carry `Authorization: Bearer <it>`. */
-  AI_GATEWAY_TOKEN: z.string().min(16).optional(),
+  AI_GATEWAY_TOKEN: z.string().min(1).optional(),
   /** Empty → the built-in provider alone (the embedded default). */
   LMSTUDIO_NODES: nodesJson,
   REDIS_URL: z.string().url().optional(), // absent → slots, cache and quotas in process memory

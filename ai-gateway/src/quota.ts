@@ -23,9 +23,7 @@ export class TokenAccounting {
   private readonly memory = new Map<string, number>();
   private readonly timer: Timer;
 
-  constructor(
-    private readonly opts: { dailyQuota: number; redis?: Redis; logger: Logger; now: () => number },
-  ) {
+  constructor(private readonly opts: { dailyQuota: number; redis?: Redis; logger: Logger; now: () => number }) {
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
     this.timer.unref?.();
   }

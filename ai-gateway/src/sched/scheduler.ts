@@ -83,7 +83,8 @@ export class Scheduler {
 
   async acquire(req: SlotRequest): Promise<Lease> {
     const candidates = this.pool.candidates(req.model, req.avoid);
-    if (!candidates.length) throw new GatewayError("no_healthy_node", `No healthy node serves ${req.model} right now`, { "retry-after": "5" });
+    if (!candidates.length)
+      throw new GatewayError("no_healthy_node", `No healthy node serves ${req.model} right now`, { "retry-after": "5" });
     const started = performance.now();
     // Fast path: nobody is waiting, so taking a free slot now is fair.
     if (this.queue.size === 0) {
@@ -114,10 +115,13 @@ export class Scheduler {
         reject(new GatewayError("queue_full", "The AI queue is full; try again shortly", { "retry-after": "2" }));
         return;
       }
-      const timer = setTimeout(() => {
-        this.metrics.rejected.inc({ reason: "deadline_exceeded" });
-        this.finish(waiter, new GatewayError("deadline_exceeded", "The request's deadline passed while it waited for a model slot"));
-      }, Math.max(0, req.deadlineAt - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.metrics.rejected.inc({ reason: "deadline_exceeded" });
+          this.finish(waiter, new GatewayError("deadline_exceeded", "The request's deadline passed while it waited for a model slot"));
+        },
+        Math.max(0, req.deadlineAt - Date.now()),
+      );
       const onAbort = () => this.finish(waiter, new GatewayError("deadline_exceeded", "The client went away while queued"));
       req.signal?.addEventListener("abort", onAbort, { once: true });
       waiter.cleanup = () => {
@@ -197,8 +201,8 @@ export class Scheduler {
   }
 
   private lease(node: UpstreamNode, held: Held): Lease {
-    let busy = this.busy.get(node.url);
-    if (!busy) this.busy.set(node.url, (busy = new Map()));
+    const busy = this.busy.get(node.url) ?? new Map<string, Held>();
+    this.busy.set(node.url, busy);
     busy.set(held.token, held);
     node.active++;
     let released = false;
@@ -218,8 +222,8 @@ export class Scheduler {
     const now = performance.now();
     if (this.slots.shared && now - held.acquiredAt < MAX_HOLD_MS) {
       held.idleSince = now;
-      let list = this.idle.get(node.url);
-      if (!list) this.idle.set(node.url, (list = []));
+      const list = this.idle.get(node.url) ?? [];
+      this.idle.set(node.url, list);
       list.push(held);
       this.wake();
       return;

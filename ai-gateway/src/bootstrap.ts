@@ -1,0 +1,44 @@
+import Redis from "ioredis";
+import { MemoryResponseCache, RedisResponseCache } from "./cache/response-cache";
+import type { Env } from "./env";
+import { createLogger, type Logger } from "./lib/logger";
+import { createMetrics } from "./lib/metrics";
+import { NodePool } from "./nodes/pool";
+import { TokenAccounting } from "./quota";
+import { RedisSlots } from "./sched/redis-slots";
+import { Scheduler } from "./sched/scheduler";
+import { MemorySlots } from "./sched/slots";
+import type { Services } from "./services";
+
+function connect(url: string, logger: Logger): Redis {
+  // Fail fast instead of queueing commands while Redis is away: a slot or cache call then
+  // errors at once and the request takes its fallback path.
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  redis.on("error", (err) => logger.warn({ err: err.message }, "redis error"));
+  return redis;
+}
+
+/** Builds the real services from the environment and probes the nodes once. */
+export async function createServices(env: Env, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Promise<Services> {
+  const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
+  const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
+  const redis = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
+  if (redis) await redis.ping().catch((err: Error) => logger.warn({ err: err.message }, "redis not answering at start-up"));
+  const pool = new NodePool(env.LMSTUDIO_NODES, { logger, intervalMs: env.AI_HEALTH_INTERVAL_MS });
+  const slots =
+    redis && env.REDIS_URL ? new RedisSlots(redis, connect(env.REDIS_URL, logger), env.AI_SLOT_LEASE_MS, logger) : new MemorySlots();
+  const scheduler = new Scheduler(pool, slots, metrics, { queueMax: env.AI_QUEUE_MAX, leaseMs: env.AI_SLOT_LEASE_MS });
+  const cache = redis ? new RedisResponseCache(redis, logger) : new MemoryResponseCache(env.AI_CACHE_MEMORY_BYTES);
+  const accounting = new TokenAccounting({ dailyQuota: env.AI_DAILY_TOKEN_QUOTA, redis, logger, now: Date.now });
+  metrics.sources.nodes = () => pool.nodes.map((n) => ({ url: n.url, healthy: n.healthy, inUse: n.active }));
+  await pool.start();
+  return { env, logger, metrics, pool, slots, scheduler, cache, accounting, redis };
+}
+
+export async function closeServices(s: Services): Promise<void> {
+  s.pool.stop();
+  s.scheduler.close();
+  await s.accounting.close();
+  await s.slots.close();
+  await s.redis?.quit().catch(() => {});
+}
