@@ -124,6 +124,6 @@ describe("fake LM Studio node", () => {
     node.configure({ down: true });
     expect((await fetch(`${node.url}/v1/models`)).status).toBe(503);
     const control = await fetch(`${node.url}/_fake/stats`);
-    expect((await control.json()).failed).toBe(1);
+    expect(((await control.json()) as { failed: number }).failed).toBe(1);
   });
 });
