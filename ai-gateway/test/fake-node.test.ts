@@ -83,7 +83,8 @@ describe("fake LM Studio node", () => {
     // The openai client asks for base64 by default and decodes it.
     const decoded = await client.embeddings.create({ model: "embed-a", input: "chain" });
     const expected = embedText("chain", 64);
-    decoded.data[0]?.embedding.forEach((v, i) => expect(v).toBeCloseTo(expected[i] ?? 0, 5));
+    for (const [i, v] of (decoded.data[0]?.embedding ?? []).entries()) expect(v).toBeCloseTo(expected[i] ?? 0, 5);
+    expect(decoded.data[0]?.embedding).toHaveLength(64);
     const bad = await fetch(`${node.url}/v1/embeddings`, { method: "POST", body: JSON.stringify({ input: [] }) });
     expect(bad.status).toBe(400);
   });
