@@ -1,4 +1,5 @@
 import { type ContextEntry, parseContextEntries } from "@tcc/core/contracts";
+import { stem, tokenize } from "./embedder";
 
 /** A message as the built-in provider sees it: only roles and text matter. */
 export interface PlainMessage {
@@ -13,21 +14,8 @@ export function messageText(m: PlainMessage): string {
   return m.content.map((p) => (p && typeof p === "object" && "text" in p && typeof p.text === "string" ? p.text : "")).join("\n");
 }
 
-const STOP = new Set(
-  "a an and are as at be by did do does for from had has have how i in is it me my of on or so that the this to was we were what when where which who why with you your about did any".split(
-    " ",
-  ),
-);
-
-/** Lower-case words without stop words, lightly stemmed so "runs" meets "run" and "serviced" meets "service". */
-function terms(text: string): string[] {
-  const out: string[] = [];
-  for (const raw of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
-    if (STOP.has(raw) || raw.length < 2) continue;
-    out.push(raw.length > 4 ? raw.replace(/(ing|ed|es|s)$/, "") : raw);
-  }
-  return out;
-}
+/** Stemmed words without stop words: the embedder's own reading, so "servicing" meets "serviced". */
+const terms = (text: string) => tokenize(text).map(stem);
 
 function sentences(text: string): string[] {
   return text

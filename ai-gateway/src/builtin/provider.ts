@@ -1,9 +1,9 @@
 import { BUILTIN_MODELS } from "@tcc/core/contracts";
-import { embedText } from "./embedder";
+import { countTokens, embedText } from "./embedder";
 import { extractiveAnswer, type PlainMessage } from "./extractive";
 
-/** A rough token count (about four characters a token) so usage and quotas work offline too. */
-export const estimateTokens = (text: string) => Math.ceil(text.length / 4);
+/** Usage figures for the built-in models come from the embedder's rough token count, so quotas work offline too. */
+const estimateTokens = countTokens;
 
 export interface Usage {
   prompt_tokens: number;
