@@ -18,12 +18,24 @@ function connect(url: string, logger: Logger): Redis {
   return redis;
 }
 
+/** Waits for the first connection (commands fail fast without an offline queue until then). */
+function ready(redis: Redis, timeoutMs = 5_000): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /** Builds the real services from the environment and probes the nodes once. */
 export async function createServices(env: Env, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
   const redis = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
-  if (redis) await redis.ping().catch((err: Error) => logger.warn({ err: err.message }, "redis not answering at start-up"));
+  if (redis) await ready(redis).catch((err: Error) => logger.warn({ err: err.message }, "redis not answering at start-up"));
   const pool = new NodePool(env.LMSTUDIO_NODES, { logger, intervalMs: env.AI_HEALTH_INTERVAL_MS });
   const slots =
     redis && env.REDIS_URL ? new RedisSlots(redis, connect(env.REDIS_URL, logger), env.AI_SLOT_LEASE_MS, logger) : new MemorySlots();

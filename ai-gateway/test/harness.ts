@@ -93,7 +93,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   });
   const reader = proc.stdout.getReader();
   let out = "";
-  while (!out.includes("\n")) {
+  // Log lines may come first; the URL line is the one core's embedded mode looks for too.
+  while (!/^AI gateway listening at /m.test(out)) {
     const { value, done } = await reader.read();
     if (done) break;
     out += new TextDecoder().decode(value);
