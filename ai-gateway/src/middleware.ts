@@ -1,6 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
-import { APIError } from "openai";
 import { errorBody, errorResponse, GatewayError } from "./errors";
 import type { AppEnv } from "./types";
 import { UpstreamClientError } from "./upstream/forward";
@@ -50,7 +49,6 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
       err.body && typeof err.body === "object" ? { error: err.body } : errorBody("upstream_error", err.message, "invalid_request_error");
     return c.json(body, err.status as 400);
   }
-  if (err instanceof APIError) return errorResponse(new GatewayError("upstream_error", err.message));
   c.get("services").logger.error({ err, requestId: c.get("requestId") }, "unhandled");
   return errorResponse(new GatewayError("internal_error", "Internal error"));
 }

@@ -41,7 +41,7 @@ export async function chatCompletion({ ctx, input, raw }: { ctx: Ctx; input: Cha
     if (hit) return new Response(hit, { headers: { ...JSON_TYPE, "x-tcc-cache": "hit" } });
   }
 
-  const { res, lease } = await forward(ctx, input.model, "/chat/completions", raw, !!input.stream);
+  const { res, lease } = await forward(ctx, input.model, "/chat/completions", raw);
   if (input.stream) {
     const stream = relaySse(res.body!, {
       onFirstChunk: () => services.metrics.timeToFirstToken.observe({ model: input.model }, (performance.now() - ctx.started) / 1000),

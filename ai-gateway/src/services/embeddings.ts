@@ -65,7 +65,7 @@ export async function createEmbeddings({ ctx, input, raw }: { ctx: Ctx; input: E
   if (!services.pool.knows(input.model)) throw new GatewayError("model_not_found", `The model ${input.model} is not served here`);
 
   if (!allText || services.env.AI_CACHE_TTL_S === 0) {
-    const { res, lease } = await forward(ctx, input.model, "/embeddings", raw, false);
+    const { res, lease } = await forward(ctx, input.model, "/embeddings", raw);
     const bytes = await res.bytes().finally(() => lease.release());
     const usage = (JSON.parse(new TextDecoder().decode(bytes)) as Upstream).usage;
     if (usage) record(ctx, input.model, usage);
@@ -82,7 +82,7 @@ export async function createEmbeddings({ ctx, input, raw }: { ctx: Ctx; input: E
   if (missing.length) {
     // Only the texts the cache lacks, always as floats (the form that is cached).
     const body = JSON.stringify({ ...input, input: missing.map((i) => texts[i]), encoding_format: "float" });
-    const { res, lease } = await forward(ctx, input.model, "/embeddings", new TextEncoder().encode(body), false);
+    const { res, lease } = await forward(ctx, input.model, "/embeddings", new TextEncoder().encode(body));
     const answer = (await res.json().finally(() => lease.release())) as Upstream;
     for (const d of answer.data) {
       const i = missing[d.index];

@@ -1,7 +1,7 @@
-import { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import type { Ctx } from "../context";
 import { GatewayError } from "../errors";
 import type { Lease } from "../sched/scheduler";
+import { send, UpstreamConnectionError, UpstreamStatusError } from "./send";
 
 export interface Forwarded {
   /** A 2xx upstream response whose body has not been read yet. */
@@ -9,8 +9,6 @@ export interface Forwarded {
   /** Held until the caller has relayed the body. */
   lease: Lease;
 }
-
-const JSON_HEADERS = { "content-type": "application/json" };
 
 /** An upstream 4xx: the client's mistake, passed back as the node said it (no retry). */
 export class UpstreamClientError extends Error {
@@ -28,10 +26,12 @@ export class UpstreamClientError extends Error {
  * and full jitter, on another node when one can serve the model. Once a 2xx arrives the caller
  * owns the response, and nothing retries it any more.
  */
-export async function forward(ctx: Ctx, model: string, path: string, body: Uint8Array, stream: boolean): Promise<Forwarded> {
+export async function forward(ctx: Ctx, model: string, path: string, body: Uint8Array): Promise<Forwarded> {
   const { scheduler, pool, metrics, env } = ctx.services;
   const failed = new Set<string>();
-  let last: Error = new GatewayError("no_healthy_node", `No healthy node serves ${model} right now`);
+  let last: Error | undefined;
+  // The client going away or the deadline passing aborts the upstream call, streaming included.
+  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, ctx.deadlineAt - Date.now()))]);
   for (let attempt = 0; attempt < env.AI_RETRY_ATTEMPTS; attempt++) {
     if (attempt > 0) {
       // Full jitter: a random wait up to base·2^attempt, so retries of many requests spread out.
@@ -50,39 +50,30 @@ export async function forward(ctx: Ctx, model: string, path: string, body: Uint8
     });
     const node = lease.node;
     try {
-      const res = await node.client
-        .post(path, {
-          body,
-          headers: JSON_HEADERS,
-          signal: ctx.signal,
-          timeout: Math.max(1, ctx.deadlineAt - Date.now()),
-          stream,
-          maxRetries: 0,
-        })
-        .asResponse();
+      const res = await send(node, path, body, signal);
       pool.succeeded(node);
       return { res, lease };
     } catch (err) {
       lease.release();
-      if (err instanceof APIUserAbortError || ctx.signal.aborted) {
+      if (signal.aborted) {
         metrics.upstreamErrors.inc({ node: node.url, kind: "aborted" });
-        throw new GatewayError("deadline_exceeded", "The client went away");
+        throw ctx.signal.aborted
+          ? new GatewayError("deadline_exceeded", "The client went away")
+          : new GatewayError("deadline_exceeded", "The request's deadline passed waiting for the model");
       }
-      if (err instanceof APIConnectionError) {
+      if (err instanceof UpstreamConnectionError) {
         metrics.upstreamErrors.inc({ node: node.url, kind: "connection" });
-        if (Date.now() >= ctx.deadlineAt)
-          throw new GatewayError("deadline_exceeded", "The request's deadline passed waiting for the model");
         pool.connectionFailed(node);
-      } else if (err instanceof APIError && (err.status ?? 0) >= 500) {
+      } else if (err instanceof UpstreamStatusError && err.status >= 500) {
         metrics.upstreamErrors.inc({ node: node.url, kind: "status_5xx" });
         pool.statusFailed(node);
-      } else if (err instanceof APIError && err.status) {
+      } else if (err instanceof UpstreamStatusError) {
         metrics.upstreamErrors.inc({ node: node.url, kind: "status_4xx" });
-        throw new UpstreamClientError(err.status, err.error);
+        throw new UpstreamClientError(err.status, err.body);
       } else throw err;
       failed.add(node.url);
       last = new GatewayError("upstream_error", `The model node failed: ${(err as Error).message}`);
     }
   }
-  throw last;
+  throw last ?? new GatewayError("no_healthy_node", `No healthy node serves ${model} right now`);
 }
