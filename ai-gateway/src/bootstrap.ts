@@ -3,6 +3,7 @@ import { MemoryResponseCache, RedisResponseCache } from "./cache/response-cache"
 import type { Env } from "./env";
 import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
+import { RequestLog } from "./lib/request-log";
 import { NodePool } from "./nodes/pool";
 import { TokenAccounting } from "./quota";
 import { RedisSlots } from "./sched/redis-slots";
@@ -37,17 +38,20 @@ export async function createServices(env: Env, opts: { logger?: Logger; defaultM
   const redis = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
   if (redis) await ready(redis).catch((err: Error) => logger.warn({ err: err.message }, "redis not answering at start-up"));
   const pool = new NodePool(env.LMSTUDIO_NODES, { logger, intervalMs: env.AI_HEALTH_INTERVAL_MS });
-  const slots =
-    redis && env.REDIS_URL ? new RedisSlots(redis, connect(env.REDIS_URL, logger), env.AI_SLOT_LEASE_MS, logger) : new MemorySlots();
+  // Pub/sub needs a connection of its own; it must be up before subscribing (no offline queue).
+  const subscriber = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
+  if (subscriber) await ready(subscriber).catch(() => {}); // the main connection already warned
+  const slots = redis && subscriber ? new RedisSlots(redis, subscriber, env.AI_SLOT_LEASE_MS, logger) : new MemorySlots();
   const scheduler = new Scheduler(pool, slots, metrics, { queueMax: env.AI_QUEUE_MAX, leaseMs: env.AI_SLOT_LEASE_MS });
   const cache = redis ? new RedisResponseCache(redis, logger) : new MemoryResponseCache(env.AI_CACHE_MEMORY_BYTES);
   const accounting = new TokenAccounting({ dailyQuota: env.AI_DAILY_TOKEN_QUOTA, redis, logger, now: Date.now });
   metrics.sources.nodes = () => pool.nodes.map((n) => ({ url: n.url, healthy: n.healthy, inUse: n.active }));
   await pool.start();
-  return { env, logger, metrics, pool, slots, scheduler, cache, accounting, redis };
+  return { env, logger, requestLog: new RequestLog(logger), metrics, pool, slots, scheduler, cache, accounting, redis };
 }
 
 export async function closeServices(s: Services): Promise<void> {
+  s.requestLog.flush();
   s.pool.stop();
   s.scheduler.close();
   await s.accounting.close();

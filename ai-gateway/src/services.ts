@@ -3,6 +3,7 @@ import type { ResponseCache } from "./cache/response-cache";
 import type { Env } from "./env";
 import type { Logger } from "./lib/logger";
 import type { Metrics } from "./lib/metrics";
+import type { RequestLog } from "./lib/request-log";
 import type { NodePool } from "./nodes/pool";
 import type { TokenAccounting } from "./quota";
 import type { Scheduler } from "./sched/scheduler";
@@ -12,6 +13,8 @@ import type { SlotBackend } from "./sched/slots";
 export interface Services {
   env: Env;
   logger: Logger;
+  /** The one line per request (batched); everything else goes through `logger`. */
+  requestLog: RequestLog;
   metrics: Metrics;
   pool: NodePool;
   slots: SlotBackend;

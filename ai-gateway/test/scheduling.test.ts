@@ -134,6 +134,22 @@ describe("node slots", () => {
     }
   });
 
+  test("a slot released by one replica wakes the others at once (pub/sub)", async () => {
+    const gwA = await startGateway({ nodes: [] });
+    const gwB = await startGateway({ nodes: [] });
+    try {
+      const nodeId = unique("node");
+      const woken: string[] = [];
+      gwB.services.slots.onRelease((n) => woken.push(n));
+      expect(await gwA.services.slots.tryAcquire(nodeId, 1, "t1")).toBe(true);
+      gwA.services.slots.release(nodeId, "t1");
+      await waitFor(() => woken.includes(nodeId), 1_000);
+    } finally {
+      await gwA.close();
+      await gwB.close();
+    }
+  });
+
   test("a held slot's lease is renewed while its request runs", async () => {
     const redis = new Redis(redisUrl());
     const sub = new Redis(redisUrl());
