@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { BUILTIN_MODELS, formatContextEntries } from "@tcc/core/contracts";
 import OpenAI from "openai";
 import { extractiveAnswer } from "../src/builtin/extractive";
-import { json, startGateway } from "./harness";
+import { json, startGateway, startGatewayProcess } from "./harness";
 
 // The embedded default: no LM Studio node, no Redis.
 const gw = await startGateway({ redis: false, env: { EMBEDDING_DIMS: "384" } });
@@ -173,5 +173,32 @@ describe("auth", () => {
     } finally {
       await locked.close();
     }
+  });
+});
+
+describe("process", () => {
+  test("started as core's embedded mode starts it: prints its URL, serves, exits 0 on SIGTERM", async () => {
+    const proc = await startGatewayProcess({ EMBEDDING_DIMS: "64" });
+    try {
+      expect(proc.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect((await fetch(`${proc.url}/readyz`)).status).toBe(200);
+      const res = await fetch(`${proc.url}/v1/embeddings`, {
+        method: "POST",
+        body: JSON.stringify({ model: BUILTIN_MODELS.embedding, input: "x" }),
+      });
+      expect((await json(res)).data[0].embedding).toHaveLength(64);
+    } finally {
+      expect(await proc.stop()).toBe(0);
+    }
+  });
+
+  test("a wrong variable names itself and stops start-up", async () => {
+    const proc = Bun.spawn([process.execPath, `${import.meta.dir}/../src/main.ts`], {
+      env: { PATH: process.env.PATH ?? "", PORT: "0", LMSTUDIO_NODES: "gpu1:1234" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(1);
+    expect(await new Response(proc.stderr).text()).toContain("LMSTUDIO_NODES");
   });
 });
