@@ -189,6 +189,18 @@ describe("failures", () => {
     }
   });
 
+  test("a node that hangs is given up at the deadline: 504, and the upstream request is cancelled", async () => {
+    node.configure({ hang: true });
+    const started = Date.now();
+    const res = await gw.post("/v1/chat/completions", chatBody("chat-a", "hello?"), { "x-tcc-deadline-ms": "150" });
+    expect(res.status).toBe(504);
+    expect((await json(res)).error.code).toBe("deadline_exceeded");
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await waitFor(() => node.stats().active === 0);
+    expect(node.stats().total).toBe(1); // a timeout is not retried: the deadline is spent
+    await waitFor(() => gw.services.pool.nodes[0]!.active === 0);
+  });
+
   test("a stream cut off mid-way is not retried: the client sees it break", async () => {
     node.configure({ disconnectAfterTokens: 2 });
     node.script([{ content: "alpha beta gamma delta epsilon" }]);

@@ -161,8 +161,10 @@ export class Scheduler {
     }
     this.pumping = true;
     try {
+      let served: boolean;
       do {
         this.again = false;
+        served = false;
         const full = new Set<string>();
         for (const w of this.queue.heads()) {
           if (w.done) continue;
@@ -179,10 +181,12 @@ export class Scheduler {
             }
             this.queue.served(w);
             this.finish(w, this.lease(node, held));
+            served = true;
             break;
           }
         }
-      } while (this.again && this.queue.size);
+        // Another pass while it made progress: the snapshot held one request per user.
+      } while ((this.again || served) && this.queue.size);
     } finally {
       this.pumping = false;
     }

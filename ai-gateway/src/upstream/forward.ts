@@ -27,11 +27,38 @@ export class UpstreamClientError extends Error {
  * owns the response, and nothing retries it any more.
  */
 export async function forward(ctx: Ctx, model: string, path: string, body: Uint8Array): Promise<Forwarded> {
+  // The client going away or the deadline passing aborts the upstream call, streaming included.
+  // A timer cleared with the lease, not AbortSignal.timeout: those live on for the whole
+  // deadline (two minutes by default), which under load is hundreds of thousands of timers.
+  const abort = new AbortController();
+  const signal = abort.signal;
+  const onClientGone = () => abort.abort();
+  ctx.signal.addEventListener("abort", onClientGone, { once: true });
+  const timer = setTimeout(() => abort.abort(), Math.max(1, ctx.deadlineAt - Date.now()));
+  const settle = () => {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener("abort", onClientGone);
+  };
+  try {
+    return await attempts(ctx, model, path, body, signal, settle);
+  } catch (err) {
+    settle();
+    throw err;
+  }
+}
+
+/** The retry loop; on success the returned lease's release also settles the request's timer. */
+async function attempts(
+  ctx: Ctx,
+  model: string,
+  path: string,
+  body: Uint8Array,
+  signal: AbortSignal,
+  settle: () => void,
+): Promise<Forwarded> {
   const { scheduler, pool, metrics, env } = ctx.services;
   const failed = new Set<string>();
   let last: Error | undefined;
-  // The client going away or the deadline passing aborts the upstream call, streaming included.
-  const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(Math.max(1, ctx.deadlineAt - Date.now()))]);
   for (let attempt = 0; attempt < env.AI_RETRY_ATTEMPTS; attempt++) {
     if (attempt > 0) {
       // Full jitter: a random wait up to base·2^attempt, so retries of many requests spread out.
@@ -52,7 +79,16 @@ export async function forward(ctx: Ctx, model: string, path: string, body: Uint8
     try {
       const res = await send(node, path, body, signal);
       pool.succeeded(node);
-      return { res, lease };
+      return {
+        res,
+        lease: {
+          node,
+          release: () => {
+            settle();
+            lease.release();
+          },
+        },
+      };
     } catch (err) {
       lease.release();
       if (signal.aborted) {
