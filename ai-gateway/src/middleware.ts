@@ -27,17 +27,14 @@ export function observe(): MiddlewareHandler<AppEnv> {
     const requestId = c.req.header("x-request-id") || crypto.randomUUID();
     c.set("requestId", requestId);
     await next();
-    c.get("services").logger.info(
-      {
-        requestId,
-        method: c.req.method,
-        path: c.req.path,
-        status: c.res.status,
-        durationMs: Math.round((performance.now() - started) * 10) / 10,
-        user: c.get("user"),
-      },
-      "request",
-    );
+    c.get("services").requestLog.line({
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
+      user: c.get("user"),
+    });
   };
 }
 
