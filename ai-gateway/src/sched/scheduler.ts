@@ -1,15 +1,12 @@
 import type { AiPriority } from "@tcc/core/contracts";
 import { GatewayError } from "../errors";
 import type { Metrics } from "../lib/metrics";
-import type { NodePool, UpstreamNode } from "../nodes/pool";
+import type { NodePool } from "../nodes/pool";
 import { FairQueue } from "./fair-queue";
+import { HeldSlots, type Lease } from "./held-slots";
 import type { SlotBackend } from "./slots";
 
-/** A node slot held for one upstream attempt. `release` is idempotent. */
-export interface Lease {
-  node: UpstreamNode;
-  release(): void;
-}
+export type { Lease };
 
 export interface SlotRequest {
   model: string;
@@ -30,16 +27,6 @@ interface Waiter extends SlotRequest {
   cleanup(): void;
 }
 
-interface Held {
-  token: string;
-  acquiredAt: number;
-  idleSince: number;
-}
-
-/** With shared (Redis) slots, a freed slot is kept this long for the next local request. */
-const IDLE_HOLD_MS = 50;
-/** …and handed from request to request for at most this long, so other replicas get a turn. */
-const MAX_HOLD_MS = 1_000;
 const POLL_MS = 100;
 
 /**
@@ -50,30 +37,21 @@ const POLL_MS = 100;
  */
 export class Scheduler {
   private readonly queue: FairQueue<Waiter>;
-  private readonly idle = new Map<string, Held[]>();
-  private readonly busy = new Map<string, Map<string, Held>>();
+  private readonly held: HeldSlots;
   private pumping = false;
   private again = false;
   private poll: Timer | undefined;
-  private readonly sweeper: Timer;
-  private readonly renewer: Timer;
-  private seq = 0;
-  private readonly prefix = `${process.pid}-${Math.random().toString(36).slice(2, 8)}-`;
 
   constructor(
     private readonly pool: NodePool,
-    private readonly slots: SlotBackend,
+    slots: SlotBackend,
     private readonly metrics: Metrics,
     opts: { queueMax: number; leaseMs: number },
   ) {
     this.queue = new FairQueue(opts.queueMax);
     slots.onRelease(() => this.wake());
     pool.onRecover(() => this.wake());
-    // Idle held slots go back quickly; running requests' leases are renewed well before they end.
-    this.sweeper = setInterval(() => this.sweepIdle(), IDLE_HOLD_MS);
-    this.renewer = setInterval(() => this.renewBusy(), opts.leaseMs / 3);
-    this.sweeper.unref?.();
-    this.renewer.unref?.();
+    this.held = new HeldSlots(slots, opts.leaseMs, () => this.wake());
     metrics.sources.queueDepth = () => this.queue.depth();
   }
 
@@ -89,10 +67,10 @@ export class Scheduler {
     // Fast path: nobody is waiting, so taking a free slot now is fair.
     if (this.queue.size === 0) {
       for (const node of candidates) {
-        const held = await this.take(node);
-        if (held) {
+        const lease = await this.held.take(node);
+        if (lease) {
           this.metrics.queueWait.observe({ priority: req.priority }, (performance.now() - started) / 1000);
-          return this.lease(node, held);
+          return lease;
         }
       }
     }
@@ -100,11 +78,9 @@ export class Scheduler {
   }
 
   close(): void {
-    clearInterval(this.sweeper);
-    clearInterval(this.renewer);
     clearInterval(this.poll);
     for (const w of this.queue.heads()) this.finish(w, new GatewayError("no_healthy_node", "The gateway is shutting down"));
-    for (const [node, list] of this.idle) for (const h of list.splice(0)) this.slots.release(node, h.token);
+    this.held.close();
   }
 
   private enqueue(req: SlotRequest, started: number): Promise<Lease> {
@@ -170,17 +146,17 @@ export class Scheduler {
           if (w.done) continue;
           for (const node of this.pool.candidates(w.model, w.avoid)) {
             if (full.has(node.url)) continue;
-            const held = await this.take(node);
-            if (!held) {
+            const lease = await this.held.take(node);
+            if (!lease) {
               full.add(node.url);
               continue;
             }
             if (w.done) {
-              this.giveBack(node, held);
+              lease.release(); // it left (deadline, disconnect) while the slot was being taken
               break;
             }
             this.queue.served(w);
-            this.finish(w, this.lease(node, held));
+            this.finish(w, lease);
             served = true;
             break;
           }
@@ -190,69 +166,5 @@ export class Scheduler {
     } finally {
       this.pumping = false;
     }
-  }
-
-  /** A slot on the node: one this process still holds idle, or a new one from the backend. */
-  private async take(node: UpstreamNode): Promise<Held | null> {
-    const idle = this.idle.get(node.url);
-    const reuse = idle?.pop();
-    if (reuse) return reuse;
-    const mine = (this.busy.get(node.url)?.size ?? 0) + (idle?.length ?? 0);
-    if (mine >= node.maxConcurrent) return null; // decided locally: no round trip
-    const token = this.prefix + ++this.seq;
-    const now = performance.now();
-    return (await this.slots.tryAcquire(node.url, node.maxConcurrent, token)) ? { token, acquiredAt: now, idleSince: 0 } : null;
-  }
-
-  private lease(node: UpstreamNode, held: Held): Lease {
-    const busy = this.busy.get(node.url) ?? new Map<string, Held>();
-    this.busy.set(node.url, busy);
-    busy.set(held.token, held);
-    node.active++;
-    let released = false;
-    return {
-      node,
-      release: () => {
-        if (released) return;
-        released = true;
-        node.active--;
-        busy.delete(held.token);
-        this.giveBack(node, held);
-      },
-    };
-  }
-
-  private giveBack(node: UpstreamNode, held: Held): void {
-    const now = performance.now();
-    if (this.slots.shared && now - held.acquiredAt < MAX_HOLD_MS) {
-      held.idleSince = now;
-      const list = this.idle.get(node.url) ?? [];
-      this.idle.set(node.url, list);
-      list.push(held);
-      this.wake();
-      return;
-    }
-    this.slots.release(node.url, held.token); // wakes waiters through onRelease
-  }
-
-  /** Gives back slots idle too long, or handed on too long (other replicas' turn). */
-  private sweepIdle(): void {
-    const now = performance.now();
-    for (const [node, list] of this.idle) {
-      if (!list.length) continue;
-      const keep: Held[] = [];
-      for (const h of list) {
-        if (now - h.idleSince < IDLE_HOLD_MS && now - h.acquiredAt < MAX_HOLD_MS) keep.push(h);
-        else this.slots.release(node, h.token);
-      }
-      this.idle.set(node, keep);
-    }
-  }
-
-  /** Extends the leases of running requests; idle slots are younger than a lease by construction. */
-  private renewBusy(): void {
-    const held = new Map<string, string[]>();
-    for (const [node, busy] of this.busy) if (busy.size) held.set(node, [...busy.keys()]);
-    if (held.size) this.slots.renew(held);
   }
 }

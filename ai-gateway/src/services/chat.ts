@@ -21,7 +21,7 @@ const SSE_TYPE = { "content-type": "text/event-stream", "cache-control": "no-cac
 
 /** Deterministic requests (temperature 0, one choice) give the same answer again: worth caching. */
 const cacheable = (ctx: Ctx, body: ChatInput & { n?: unknown }) =>
-  ctx.services.env.AI_CACHE_TTL_S > 0 && body.temperature === 0 && !body.stream && (body.n === undefined || body.n === 1);
+  ctx.services.env.AI_CACHE_TTL_S > 0 && body.temperature === 0 && !body.stream && (body.n == null || body.n === 1);
 
 /**
  * POST /v1/chat/completions. The body bytes go upstream exactly as the client sent them (the
