@@ -58,7 +58,14 @@ const toConversation = (r: { id: string; title: string | null; createdAt: Date; 
   updatedAt: new Date(r.updatedAt).toISOString(),
 });
 
-const messageColumns = { id: m.id, role: m.role, content: m.content, toolCalls: m.toolCalls, citations: m.citations, createdAt: m.createdAt };
+const messageColumns = {
+  id: m.id,
+  role: m.role,
+  content: m.content,
+  toolCalls: m.toolCalls,
+  citations: m.citations,
+  createdAt: m.createdAt,
+};
 
 const toMessage = (r: {
   id: string;

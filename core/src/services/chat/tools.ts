@@ -63,7 +63,8 @@ function parseArgs<T>(schema: z.ZodType<T>, raw: string): T {
     throw new ToolArgsError("arguments are not valid JSON");
   }
   const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new ToolArgsError(parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; "));
+  if (!parsed.success)
+    throw new ToolArgsError(parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; "));
   return parsed.data;
 }
 

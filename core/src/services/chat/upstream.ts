@@ -16,7 +16,12 @@ export function gatewayError(err: unknown): AppError {
   if (err instanceof APIError) {
     if (err.status === 429) {
       const retry = err.headers?.get("retry-after");
-      return new AppError("RATE_LIMITED", "The AI gateway is busy or your AI quota is spent", undefined, retry ? { "Retry-After": retry } : undefined);
+      return new AppError(
+        "RATE_LIMITED",
+        "The AI gateway is busy or your AI quota is spent",
+        undefined,
+        retry ? { "Retry-After": retry } : undefined,
+      );
     }
     return new AppError("UNAVAILABLE", `The AI gateway failed (${err.status ?? "no status"})`);
   }
