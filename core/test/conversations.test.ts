@@ -15,7 +15,11 @@ async function conversation(u: Client, question: string, answer = "an answer") {
   const c = await openConversation(ctx, undefined, question);
   await appendMessages(ctx, c.id, [
     { role: "user", content: question },
-    { role: "assistant", content: answer, citations: [{ entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" }] },
+    {
+      role: "assistant",
+      content: answer,
+      citations: [{ entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" }],
+    },
   ]);
   return c.id;
 }
@@ -46,7 +50,9 @@ describe("conversations", () => {
       ["user", "What did I eat?"],
       ["assistant", "Soup."],
     ]);
-    expect(got.body.messages[1].citations).toEqual([{ entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" }]);
+    expect(got.body.messages[1].citations).toEqual([
+      { entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" },
+    ]);
     expect(got.body.messages[0]).toMatchObject({ toolCalls: [], citations: [] });
     expect((await u.del(`/v1/conversations/${id}`)).status).toBe(204);
     expect((await u.get(`/v1/conversations/${id}`)).status).toBe(404);
@@ -65,13 +71,26 @@ describe("conversations", () => {
 
   test("validation: bad ids, limits and cursors are 400", async () => {
     const u = await h.user();
-    for (const path of ["/v1/conversations/not-a-uuid", "/v1/conversations?limit=0", "/v1/conversations?limit=101", "/v1/conversations?cursor=garbage"]) {
+    for (const path of [
+      "/v1/conversations/not-a-uuid",
+      "/v1/conversations?limit=0",
+      "/v1/conversations?limit=101",
+      "/v1/conversations?cursor=garbage",
+    ]) {
       const res = await u.get(path);
       expect(res.status, path).toBe(400);
       expect(res.body.error.code).toBe("VALIDATION_FAILED");
     }
     expect((await u.del("/v1/conversations/not-a-uuid")).status).toBe(400);
     expect((await h.anon.get("/v1/conversations")).status).toBe(401);
+  });
+
+  test("the OpenAPI document describes the chat stream and its events", async () => {
+    const doc = (await h.anon.get("/openapi.json")).body;
+    const chat = doc.paths["/v1/chat"].post;
+    expect(Object.keys(chat.responses["200"].content)).toEqual(["text/event-stream"]);
+    for (const event of ["conversation", "citations", "tool", "delta", "done", "error"]) expect(chat.description).toContain(`\`${event}\``);
+    expect(Object.keys(doc.paths["/v1/conversations/{id}"])).toEqual(["get", "delete"]);
   });
 
   test("a long first question becomes a one-line title cut at a word", () => {
