@@ -39,7 +39,7 @@ const citationOf = (e: ContextEntry): Citation => ({ entryId: e.id, title: e.tit
 
 /**
  * One question and its answer. Everything that can fail with a status code (an unknown
- * conversation, a gateway that is down) fails in start(), before the event stream begins;
+ * conversation, a gateway that is down) fails here, before the event stream begins;
  * later failures become an `error` event.
  */
 export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal): Promise<AsyncGenerator<ChatEvent>> {
@@ -51,7 +51,13 @@ export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal)
     searchEntriesForChat(ctx, input.message, env.CHAT_CONTEXT_ENTRIES),
   ]);
   // query_log is offered only where its protections hold (see services/query-log).
-  const schema = ctx.s.db.driver === "pglite" ? undefined : await describeSchema(ctx).catch(() => undefined);
+  const schema =
+    ctx.s.db.driver === "pglite"
+      ? undefined
+      : await describeSchema(ctx).catch((err) => {
+          ctx.s.logger.warn({ err }, "chat: query_log not offered");
+          return undefined;
+        });
   const toolOpts = { queryLog: schema !== undefined };
   const tools = toolDefinitions({ ...toolOpts, schema });
   const messages: ChatCompletionMessageParam[] = [
