@@ -98,7 +98,7 @@ describe("POST /v1/chat", () => {
     expect(offered).toEqual(["search_entries", "get_entry", "list_tags", "query_log"]);
     expect(calls[0]?.body.tools[3].function.description).toContain("entries(id uuid");
     const toolMessages = (calls[2]?.body.messages ?? []).filter((m: any) => m.role === "tool");
-    expect(toolMessages[0].content).toContain('"rows":[["2"]]');
+    expect(toolMessages[0].content).toContain('"rows":[{"runs":2}]');
     expect(toolMessages[1].content).toContain(shoes.id);
     // The assistant's tool call is echoed back before its result, as the protocol wants.
     const assistantTurns = (calls[2]?.body.messages ?? []).filter((m: any) => m.role === "assistant");

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { connectRedis, waitForRedis } from "../src/lib/redis-kv";
 import type { Ctx } from "../src/services";
-import { describeSchema, MAX_RESULT_CHARS, queryLog } from "../src/services/query-log";
+import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "../src/services/query-log";
 import { type Client, createHarness, type Harness, serviceEnv } from "./harness";
 
 let h: Harness;
@@ -28,29 +28,29 @@ afterAll(async () => {
 });
 
 const ask = (text: string) => queryLog(ctxA, text);
-const parsed = (text: string) => JSON.parse(text) as { columns: string[]; rows: unknown[][]; rowCount: number; truncated: boolean };
+const parsed = (text: string) => JSON.parse(text) as { rows: unknown[]; rowCount: number; truncated: boolean };
 const entryCount = async () => Number((await admin`select count(*)::int as n from entries`)[0]?.n);
 
 describe("query_log", () => {
   test("answers a question over the caller's own rows", async () => {
     const res = await ask("select count(*) as runs from entries where title ilike 'run%';");
     expect(res.ok).toBe(true);
-    expect(parsed(res.text)).toEqual({ columns: ["runs"], rowCount: 1, truncated: false, rows: [["2"]] });
+    expect(parsed(res.text)).toEqual({ rowCount: 1, truncated: false, rows: [{ runs: 2 }] });
     const joined = await ask(
       "-- tags per entry\nwith t as (select et.entry_id, tg.name from entry_tags et join tags tg on tg.id = et.tag_id) select name, count(*) from t group by name",
     );
-    expect(parsed(joined.text).rows).toEqual([["running", "3"]]);
-    // Rows are arrays, so columns of the same name both survive.
-    expect(parsed((await ask("select 1 as a, 2 as a")).text).rows).toEqual([[1, 2]]);
+    expect(parsed(joined.text).rows).toEqual([{ name: "running", count: 3 }]);
+    // Rows are the database's own JSON: columns of the same name both reach the model.
+    expect((await ask("select 1 as a, 2 as a")).text).toContain('{"a":1,"a":2}');
   });
 
   test("another user's rows are invisible, whatever the query asks for", async () => {
     const all = parsed((await ask("select title from entries order by title")).text);
-    expect(all.rows).toEqual([["Bought shoes"], ["Run 10k"], ["Run 5k"]]);
+    expect(all.rows).toEqual([{ title: "Bought shoes" }, { title: "Run 10k" }, { title: "Run 5k" }]);
     const byId = parsed((await ask(`select count(*) from entries where user_id = '${b.info.id}'`)).text);
-    expect(byId.rows).toEqual([["0"]]);
+    expect(byId.rows).toEqual([{ count: 0 }]);
     const tags = parsed((await ask("select name from tags")).text);
-    expect(tags.rows).toEqual([["running"]]);
+    expect(tags.rows).toEqual([{ name: "running" }]);
   });
 
   test("it cannot write: DML, DDL, data-modifying CTEs, locking reads", async () => {
@@ -95,7 +95,7 @@ describe("query_log", () => {
       expect(res.ok, q).toBe(false);
     }
     const who = parsed((await ask("select current_user::text as u, current_setting('tcc.query_user') as pinned")).text);
-    expect(who.rows).toEqual([["tcc_query_log", a.info.id]]);
+    expect(who.rows).toEqual([{ u: "tcc_query_log", pinned: a.info.id }]);
   });
 
   test("accounts, keys, audit, embeddings, conversations and gallery passwords are out of reach", async () => {
@@ -139,9 +139,15 @@ describe("query_log", () => {
     const many = parsed((await ask("select g from generate_series(1, 100000) g")).text);
     expect(many.rowCount).toBe(50);
     expect(many.truncated).toBe(true);
-    const wide = await ask("select repeat('x', 400) || g as w from generate_series(1, 40) g");
+    const wide = await ask("select repeat('x', 900) || g as w from generate_series(1, 40) g");
     expect(wide.text.length).toBeLessThan(MAX_RESULT_CHARS + 200);
     expect(parsed(wide.text).truncated).toBe(true);
+    // A 20 MB value is cut by the database: core receives about a kilobyte of it.
+    const huge = await ask("select repeat('x', 20000000) as big");
+    expect(huge.ok, huge.text).toBe(true);
+    const [cut] = parsed(huge.text).rows as string[];
+    expect(cut).toStartWith('{"big":"xxx');
+    expect(cut?.length).toBe(MAX_ROW_CHARS + 1);
   });
 
   test("advisory locks and settings do not outlive the query on core's connections", async () => {

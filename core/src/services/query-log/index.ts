@@ -2,7 +2,7 @@ import type { Database } from "@tcc/db";
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import type { Ctx } from "../../services";
-import { QUERY_ROLE, runSandboxed, SandboxRefusal, type SandboxResult } from "./sandbox";
+import { QUERY_ROLE, runSandboxed, SandboxRefusal } from "./sandbox";
 
 /** What query_log hands back to the model: text, since that is what a tool result is. */
 export interface QueryLogOutcome {
@@ -13,7 +13,8 @@ export interface QueryLogOutcome {
 const MAX_SQL_CHARS = 4_000;
 /** The whole result as the model sees it; past this, rows are dropped and `truncated` says so. */
 export const MAX_RESULT_CHARS = 8_000;
-const MAX_CELL_CHARS = 500;
+/** One row as the model sees it; a longer row is cut and shown as a string. */
+export const MAX_ROW_CHARS = 1_000;
 const SCHEMA_KEY = "tcc:query-log:schema:v1";
 const SCHEMA_TTL_S = 2 * 3600;
 
@@ -64,34 +65,30 @@ function ensureProtected(ctx: Ctx): Promise<void> {
   return check;
 }
 
-function run(ctx: Ctx, body: string, maxRows: number): Promise<SandboxResult> {
+function run(ctx: Ctx, body: string, maxRows: number): Promise<string[]> {
   const { env } = ctx.s;
-  return runSandboxed(ctx.s.db, ctx.s.db.read(ctx.userId), ctx.userId, body, { timeoutMs: env.QUERY_LOG_TIMEOUT_MS, maxRows });
+  return runSandboxed(ctx.s.db, ctx.s.db.read(ctx.userId), ctx.userId, body, {
+    timeoutMs: env.QUERY_LOG_TIMEOUT_MS,
+    maxRows,
+    maxRowChars: MAX_ROW_CHARS,
+  });
 }
 
-const cell = (v: unknown): unknown => {
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === "bigint") return v.toString();
-  if (typeof v === "string" && v.length > MAX_CELL_CHARS) return `${v.slice(0, MAX_CELL_CHARS)}…`;
-  if (v instanceof Uint8Array) return `<${v.byteLength} bytes>`;
-  return v;
-};
-
-/** Rows as compact JSON arrays, as many as fit in MAX_RESULT_CHARS. */
-export function formatResult(res: SandboxResult, maxRows: number): string {
-  let truncated = res.rows.length > maxRows;
-  const rows: string[] = [];
+/** Rows as the database's JSON objects (a cut one as a string), as many as fit in MAX_RESULT_CHARS. */
+export function formatResult(rows: string[], maxRows: number): string {
+  let truncated = rows.length > maxRows;
+  const shown: string[] = [];
   let size = 0;
-  for (const row of res.rows.slice(0, maxRows)) {
-    const line = JSON.stringify(row.map(cell));
+  for (const row of rows.slice(0, maxRows)) {
+    const line = row.length > MAX_ROW_CHARS ? JSON.stringify(`${row.slice(0, MAX_ROW_CHARS)}…`) : row;
     if (size + line.length > MAX_RESULT_CHARS) {
       truncated = true;
       break;
     }
-    rows.push(line);
+    shown.push(line);
     size += line.length + 1;
   }
-  return `{"columns":${JSON.stringify(res.columns)},"rowCount":${rows.length},"truncated":${truncated},"rows":[${rows.join(",")}]}`;
+  return `{"rowCount":${shown.length},"truncated":${truncated},"rows":[${shown.join(",")}]}`;
 }
 
 const message = (err: unknown) => {
@@ -122,13 +119,13 @@ export async function describeSchema(ctx: Ctx): Promise<string> {
   const cached = await ctx.s.kv.get(SCHEMA_KEY);
   if (cached) return cached;
   await ensureProtected(ctx);
-  const res = await run(
+  const rows = await run(
     ctx,
-    `SELECT table_name::text AS t, string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) AS c
+    `SELECT table_name || '(' || string_agg(column_name || ' ' || data_type, ', ' ORDER BY ordinal_position) || ')' AS t
        FROM information_schema.columns WHERE table_schema = 'public' GROUP BY table_name ORDER BY table_name`,
     1000,
   );
-  const text = res.rows.map(([table, columns]) => `${table}(${columns})`).join("\n");
+  const text = rows.map((r) => (JSON.parse(r) as { t: string }).t).join("\n");
   await ctx.s.kv.set(SCHEMA_KEY, text, SCHEMA_TTL_S);
   return text;
 }

@@ -12,12 +12,8 @@ export interface SandboxLimits {
   timeoutMs: number;
   /** Rows fetched at most; the caller asks for one more than it shows to know it truncated. */
   maxRows: number;
-}
-
-export interface SandboxResult {
-  columns: string[];
-  /** Arrays, not objects: two columns may share a name. */
-  rows: unknown[][];
+  /** Each row's JSON is cut to this many characters by the database, before it is sent. */
+  maxRowChars: number;
 }
 
 /** Refused before reaching the database, with a message meant for the model. */
@@ -38,17 +34,15 @@ function preamble(userId: string, timeoutMs: number): string[] {
 
 /**
  * The statement as a subquery: anything but one query (a second statement, DML, DDL, SET,
- * COPY) is a syntax error, and the row limit is a bound parameter, which also forces the
- * extended protocol (one statement per message). Newlines keep a trailing `--` comment
- * from swallowing the closing parenthesis.
+ * COPY) is a syntax error, and the limits are bound parameters, which also forces the
+ * extended protocol (one statement per message). Each row leaves the database as JSON cut
+ * to a size, so `repeat('x', 500000000)` never reaches core's memory. Newlines keep a
+ * trailing `--` comment from swallowing the closing parenthesis.
  */
-const wrap = (body: string) => `SELECT * FROM (\n${body}\n) AS query_log LIMIT $1`;
+const wrap = (body: string) => `SELECT left(row_to_json(query_log)::text, $2) AS row FROM (\n${body}\n) AS query_log LIMIT $1`;
 
-interface PgResult extends Array<unknown[]> {
-  columns?: { name: string }[];
-}
 interface PgConn {
-  unsafe(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<unknown> & { values(): Promise<PgResult> };
+  unsafe(query: string, params?: unknown[], options?: { prepare?: boolean }): Promise<{ row: string }[]>;
   release(): void;
 }
 interface PgPool {
@@ -59,15 +53,16 @@ interface PgPool {
 // not offer: an unprepared statement on a connection held for the cleanup after it.
 const clientOf = <T>(handle: Drizzle) => (handle as unknown as { $client: T }).$client;
 
-async function runPostgres(handle: Drizzle, userId: string, body: string, limits: SandboxLimits): Promise<SandboxResult> {
+/** Each row as JSON text, at most limits.maxRowChars + 1 characters (longer means it was cut). */
+async function runPostgres(handle: Drizzle, userId: string, body: string, limits: SandboxLimits): Promise<string[]> {
   const conn = await clientOf<PgPool>(handle).reserve();
   try {
     await conn.unsafe("BEGIN READ ONLY");
     try {
       for (const stmt of preamble(userId, limits.timeoutMs)) await conn.unsafe(stmt);
       // Unprepared: model-written texts must not pile up as prepared statements on the pool.
-      const res = await conn.unsafe(wrap(body), [limits.maxRows], { prepare: false }).values();
-      return { columns: res.columns?.map((c) => c.name) ?? [], rows: [...res] };
+      const res = await conn.unsafe(wrap(body), [limits.maxRows, limits.maxRowChars + 1], { prepare: false });
+      return res.map((r) => r.row);
     } finally {
       // Session-level advisory locks outlive the transaction; take back any the query took
       // before the connection returns to the pool. (Multi-statement: the simple protocol.)
@@ -89,13 +84,7 @@ async function refusePglite(): Promise<never> {
   );
 }
 
-export async function runSandboxed(
-  db: Database,
-  handle: Drizzle,
-  userId: string,
-  body: string,
-  limits: SandboxLimits,
-): Promise<SandboxResult> {
+export async function runSandboxed(db: Database, handle: Drizzle, userId: string, body: string, limits: SandboxLimits): Promise<string[]> {
   if (db.driver === "pglite") return refusePglite();
   return runPostgres(handle, userId, body, limits);
 }
