@@ -1,8 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type FakeNode, startFakeNode } from "../../ai-gateway/fake-node/server";
+import { createApp } from "../src/app";
+import { closeServices, createServices } from "../src/bootstrap";
 import { parseContextEntries } from "../src/contracts/ai";
+import { parseEnv } from "../src/env";
 import { answerOf, chat, named, parseSse } from "./chat-sse";
-import { type Client, createHarness, type Harness } from "./harness";
+import { Client, createHarness, type Harness } from "./harness";
 
 // The only stand-in: an LM Studio node speaking the OpenAI protocol, scripted per test.
 let fake: FakeNode;
@@ -53,7 +59,6 @@ describe("POST /v1/chat", () => {
     // The retrieved entry reached the model in the contract's <tcc-entry> block, in the system message.
     const [call] = chatCalls();
     expect(parseContextEntries(systemOf(call?.body)).map((e) => e.id)).toEqual([race.id]);
-    expect(call?.headers["x-tcc-user"]).toBe(a.info.id);
 
     const { id } = named(res.events, "conversation")[0];
     const stored = await a.get(`/v1/conversations/${id}`);
@@ -262,4 +267,33 @@ describe("POST /v1/chat", () => {
     expect(named(res.events, "error")).toEqual([{ code: "UNAVAILABLE", message: expect.any(String) }]);
     expect(named(res.events, "done")).toEqual([]);
   });
+});
+
+describe("chat on the embedded database (PGlite)", () => {
+  test("answers with the same tools but query_log, and a model that calls it anyway is told why not", async () => {
+    const services = await createServices(
+      parseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-chat-")), LOG_LEVEL: "silent", AI_GATEWAY_URL: fake.url }),
+    );
+    try {
+      expect(services.db.driver).toBe("pglite");
+      const anon = new Client(createApp(services));
+      const reg = await anon.post("/v1/auth/register", { email: "solo@example.test", password: "embedded password" });
+      const u = anon.withToken(reg.body.accessToken);
+      const bike = await entry(u, "Serviced the bike", "new chain");
+      fake.script([{ tool_calls: [{ name: "query_log", arguments: { sql: "select 1" } }] }, { content: "Serviced the bike." }]);
+      const res = await chat(u, { message: "When did I service the bike?" });
+      expect(res.status).toBe(200);
+      expect(named(res.events, "citations")[0]).toEqual([{ entryId: bike.id, title: "Serviced the bike", date: expect.any(String) }]);
+      expect(named(res.events, "tool")).toEqual([{ name: "query_log", arguments: expect.any(String), ok: false }]);
+      expect(named(res.events, "done")).toHaveLength(1);
+      const [first, second] = chatCalls();
+      expect(first?.body.tools.map((t: any) => t.function.name)).toEqual(["search_entries", "get_entry", "list_tags"]);
+      expect(second?.body.messages.at(-1)).toMatchObject({
+        role: "tool",
+        content: expect.stringContaining("Error: query_log is not available"),
+      });
+    } finally {
+      await closeServices(services);
+    }
+  }, 120_000);
 });

@@ -27,7 +27,7 @@ const fn = (name: string, description: string, parameters: Record<string, unknow
 });
 
 /** The tools offered to the model. query_log only where it can run (not on the embedded database). */
-export function toolDefinitions(opts: { queryLog: boolean; schema?: string }): ChatCompletionTool[] {
+export function toolDefinitions(opts: { queryLog: boolean; schema?: string; maxRows: number }): ChatCompletionTool[] {
   const tools = [
     fn("search_entries", "Search the user's log entries by words or meaning; returns the best matches with their text.", {
       type: "object",
@@ -45,7 +45,7 @@ export function toolDefinitions(opts: { queryLog: boolean; schema?: string }): C
     tools.push(
       fn(
         "query_log",
-        `Run one read-only PostgreSQL SELECT over the user's own data (counts, dates, sums), at most 100 rows. Rows are already limited to this user. Entries in the trash have deleted_at set. Tables:\n${opts.schema ?? ""}`,
+        `Run one read-only PostgreSQL SELECT over the user's own data (counts, dates, sums); the first ${opts.maxRows} rows come back as JSON. Rows are already limited to this user. Entries in the trash have deleted_at set. Tables:\n${opts.schema ?? ""}`,
         { type: "object", properties: { sql: { type: "string" } }, required: ["sql"] },
       ),
     );

@@ -59,7 +59,7 @@ export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal)
           return undefined;
         });
   const toolOpts = { queryLog: schema !== undefined };
-  const tools = toolDefinitions({ ...toolOpts, schema });
+  const tools = toolDefinitions({ ...toolOpts, schema, maxRows: env.QUERY_LOG_MAX_ROWS });
   const messages: ChatCompletionMessageParam[] = [
     { role: "system", content: systemPrompt(context, ctx.s.clock()) },
     ...history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam),
