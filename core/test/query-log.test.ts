@@ -5,6 +5,7 @@ import postgres from "postgres";
 import { connectRedis, waitForRedis } from "../src/lib/redis-kv";
 import type { Ctx } from "../src/services";
 import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "../src/services/query-log";
+import { runSandboxed } from "../src/services/query-log/sandbox";
 import { type Client, createHarness, type Harness, serviceEnv } from "./harness";
 
 let h: Harness;
@@ -27,6 +28,11 @@ afterAll(async () => {
   await h.close();
 });
 
+const waitUntil = async (cond: () => boolean, ms = 5_000) => {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await Bun.sleep(50);
+  return cond();
+};
 const ask = (text: string) => queryLog(ctxA, text);
 const parsed = (text: string) => JSON.parse(text) as { rows: unknown[]; rowCount: number; truncated: boolean };
 const entryCount = async () => Number((await admin`select count(*)::int as n from entries`)[0]?.n);
@@ -162,6 +168,21 @@ describe("query_log", () => {
       ),
     );
     expect(new Set(roles)).toEqual(new Set(["postgres"]));
+  });
+
+  test("runs the same way on a streaming replica", async () => {
+    const { db } = h.services;
+    expect(await waitUntil(() => db.replicas().some((r) => r.healthy))).toBe(true);
+    const handle = db.read(); // no user: a healthy replica
+    const rows = await runSandboxed(db, handle, a.info.id, "select current_user::text as u, pg_is_in_recovery() as standby", {
+      timeoutMs: 1_000,
+      maxRows: 5,
+      maxRowChars: 1_000,
+    });
+    expect(rows.map((r) => JSON.parse(r))).toEqual([{ u: "tcc_query_log", standby: true }]);
+    await expect(
+      runSandboxed(db, handle, a.info.id, "select pg_sleep(5)", { timeoutMs: 300, maxRows: 1, maxRowChars: 100 }),
+    ).rejects.toThrow(/statement timeout/);
   });
 
   test("the schema shown to the model lists what the role can read, and is cached for two hours", async () => {
