@@ -248,6 +248,45 @@ describe("POST /v1/chat", () => {
     expect(messages[0]).toMatchObject({ role: "user", content: "Tell me everything" });
   });
 
+  test("over real HTTP, a client that aborts mid-stream cancels the upstream call", async () => {
+    const a = await h.user();
+    const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: h.app.fetch, idleTimeout: 0 });
+    try {
+      fake.configure({ tokensPerSecond: 20 });
+      fake.script([{ content: Array.from({ length: 200 }, (_, i) => `word${i}`).join(" ") }]);
+      const abort = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${server.port}/v1/chat`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ message: "Tell me everything" }),
+        signal: abort.signal,
+      });
+      expect(res.status).toBe(200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let seen = "";
+      while (!seen.includes("event: delta")) seen += new TextDecoder().decode((await reader.read()).value);
+      expect(fake.stats().active).toBe(1);
+      abort.abort();
+      expect(await waitFor(() => fake.stats().active === 0)).toBe(true);
+
+      // Leaving before the first token (the model is slow to start) cancels it too.
+      fake.configure({ latencyMs: 10_000 });
+      const early = new AbortController();
+      const pending = fetch(`http://127.0.0.1:${server.port}/v1/chat`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${a.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ message: "Slow one" }),
+        signal: early.signal,
+      }).catch(() => undefined);
+      expect(await waitFor(() => fake.stats().active === 1)).toBe(true);
+      early.abort();
+      await pending;
+      expect(await waitFor(() => fake.stats().active === 0)).toBe(true);
+    } finally {
+      await server.stop(true);
+    }
+  });
+
   test("a gateway that is down is a 503 before the stream, and leaves no conversation behind", async () => {
     const a = await h.user();
     fake.configure({ down: true });
