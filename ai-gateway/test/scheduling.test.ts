@@ -150,6 +150,19 @@ describe("node slots", () => {
     }
   });
 
+  test("with Redis unreachable no slot is granted (fail closed: wait, never overrun a node)", async () => {
+    const options = { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true, retryStrategy: () => null };
+    const down = new Redis("redis://127.0.0.1:1", options);
+    const sub = new Redis("redis://127.0.0.1:1", options);
+    const slots = new RedisSlots(down, sub, 1000, createLogger("silent"));
+    try {
+      expect(await slots.tryAcquire(unique("node"), 4, "t")).toBe(false);
+    } finally {
+      down.disconnect();
+      sub.disconnect();
+    }
+  });
+
   test("a held slot's lease is renewed while its request runs", async () => {
     const redis = new Redis(redisUrl());
     const sub = new Redis(redisUrl());
