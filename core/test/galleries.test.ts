@@ -274,6 +274,7 @@ describe("galleries: public read by slug", () => {
             caption: "hello",
             file: { id: f, mime: "text/plain", size: expect.any(Number), name: "a.txt" },
             url: expect.any(String),
+            thumbnailUrl: null, // only images have thumbnails
           },
         ],
       });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../errors";
+import { DERIVATIVE_SIZES, type DerivativeSize, type Representation, representation } from "../images/derivatives";
 import { contentDisposition, etagMatches, parseRange, sanitizeName } from "../lib/http-file";
 import { boundaryOf, filePart } from "../lib/multipart";
 import { INLINE_SAFE } from "../lib/sniff";
@@ -23,8 +24,26 @@ const File = z
   .openapi("File");
 
 const SignedUrl = z.object({ url: z.string(), expiresAt: z.string() }).openapi("SignedFileUrl");
+/** `?size=320|1280` picks an image derivative instead of the original. */
+const SizeParam = z
+  .enum(DERIVATIVE_SIZES.map(String) as [string, ...string[]])
+  .optional()
+  .openapi({ description: "An image derivative's longest edge (WebP, EXIF stripped unless keepLocation); 404 until it is ready" });
+const sizeOf = (size: string | undefined) => (size === undefined ? undefined : (Number(size) as DerivativeSize));
+const FilePatch = z
+  .object({
+    keepLocation: z.boolean().openapi({ description: "Keep EXIF GPS in the image derivatives (they are remade)" }),
+  })
+  .strict()
+  .openapi("FilePatch");
 const SignedUrlRequest = z
-  .object({ expiresInSeconds: z.number().int().min(1).max(MAX_URL_TTL_S).default(3600) })
+  .object({
+    expiresInSeconds: z.number().int().min(1).max(MAX_URL_TTL_S).default(3600),
+    size: z
+      .union([z.literal(320), z.literal(1280)])
+      .optional()
+      .openapi({ description: "Link to this image derivative instead of the original" }),
+  })
   .strict()
   .openapi("SignedFileUrlRequest");
 
@@ -47,9 +66,13 @@ const contentResponses = {
 };
 
 const tags = ["files"];
+const KeepLocationQuery = z
+  .enum(["true", "false"])
+  .optional()
+  .openapi({ description: "true keeps EXIF GPS in the served image derivatives; default false strips it" });
 
-/** Streams a file with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
-async function serve(c: Context<AppEnv>, row: Awaited<ReturnType<typeof files.findFile>>) {
+/** Streams a file or derivative with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
+async function serve(c: Context<AppEnv>, row: Representation) {
   const etag = `"${row.sha256}"`;
   const headers: Record<string, string> = {
     ETag: etag,
@@ -57,7 +80,7 @@ async function serve(c: Context<AppEnv>, row: Awaited<ReturnType<typeof files.fi
     "Cache-Control": "private, no-cache",
     "X-Content-Type-Options": "nosniff",
     // HTML, SVG, scripts and everything unknown download; only inert raster images may render in place.
-    "Content-Disposition": contentDisposition(INLINE_SAFE.has(row.mime) ? "inline" : "attachment", row.originalName),
+    "Content-Disposition": contentDisposition(INLINE_SAFE.has(row.mime) ? "inline" : "attachment", row.name),
     "Content-Security-Policy": "default-src 'none'; sandbox",
   };
   if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
@@ -90,7 +113,11 @@ async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
     if (!declaredType) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "PUT /v1/files needs the file's Content-Type");
     input = { body: raw, declaredType, name: sanitizeName(c.req.query("name")) };
   }
-  const { file, created } = await files.upload(ctx, { ...input, signal: c.req.raw.signal });
+  const keepLocation = c.req.query("keepLocation");
+  if (keepLocation !== undefined && keepLocation !== "true" && keepLocation !== "false") {
+    throw new AppError("VALIDATION_FAILED", "keepLocation must be true or false", [{ path: "keepLocation", message: "true or false" }]);
+  }
+  const { file, created } = await files.upload(ctx, { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal });
   return c.json(file, created ? 201 : 200);
 }
 
@@ -109,6 +136,7 @@ export function registerFiles(app: App) {
     security,
     description: "Upload as multipart/form-data with the file in the `file` field; streamed, never buffered whole.",
     request: {
+      query: z.object({ keepLocation: KeepLocationQuery }),
       body: {
         content: { "multipart/form-data": { schema: z.object({ file: z.string().openapi({ format: "binary" }) }) } },
         required: true,
@@ -123,7 +151,7 @@ export function registerFiles(app: App) {
     security,
     description: "Upload the raw bytes as the body, with the file's Content-Type; `name` is the original file name.",
     request: {
-      query: z.object({ name: z.string().max(1024).optional() }),
+      query: z.object({ name: z.string().max(1024).optional(), keepLocation: KeepLocationQuery }),
       body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
     },
     responses: uploaded,
@@ -167,10 +195,26 @@ export function registerFiles(app: App) {
       path: "/v1/files/{id}/content",
       tags,
       security,
-      request: { params: IdParam },
+      request: { params: IdParam, query: z.object({ size: SizeParam }) },
       responses: contentResponses,
     }),
-    async (c) => serve(c, await files.findFile(ctxOf(c, "files:read"), c.req.valid("param").id)),
+    async (c) => {
+      const row = await files.findFile(ctxOf(c, "files:read"), c.req.valid("param").id);
+      return serve(c, representation(row, sizeOf(c.req.valid("query").size)));
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "patch",
+      path: "/v1/files/{id}",
+      tags,
+      security,
+      request: { params: IdParam, body: { content: { "application/json": { schema: FilePatch } }, required: true } },
+      responses: { 200: json(File, "The file, with its new setting"), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(await files.setKeepLocation(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("json").keepLocation), 200),
   );
 
   app.openapi(
@@ -201,8 +245,8 @@ export function registerFiles(app: App) {
       responses: { 201: json(SignedUrl, "A URL that serves the file without a token until it expires"), ...errorResponses },
     }),
     async (c) => {
-      const ttl = c.req.valid("json")?.expiresInSeconds ?? 3600;
-      return c.json(await createFileUrl(ctxOf(c, "files:read"), c.req.valid("param").id, ttl), 201);
+      const body = c.req.valid("json");
+      return c.json(await createFileUrl(ctxOf(c, "files:read"), c.req.valid("param").id, body?.expiresInSeconds ?? 3600, body?.size), 201);
     },
   );
 
@@ -213,13 +257,14 @@ export function registerFiles(app: App) {
       tags,
       request: {
         params: IdParam,
-        query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128) }),
+        query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128), size: SizeParam }),
       },
       responses: contentResponses,
     }),
     async (c) => {
-      const { exp, sig } = c.req.valid("query");
-      return serve(c, await openSignedFile(c.get("services"), c.req.valid("param").id, exp, sig));
+      const { exp, sig, size } = c.req.valid("query");
+      const row = await openSignedFile(c.get("services"), c.req.valid("param").id, exp, sig, sizeOf(size));
+      return serve(c, representation(row, sizeOf(size)));
     },
   );
 }
