@@ -40,7 +40,12 @@ test(
       expect(Object.keys(meta.derivatives).sort()).toEqual(["1280", "320"]);
       const thumb = await again.fetch("GET", `/v1/files/${id}/content?size=320`);
       expect(thumb.status).toBe(200);
-      expect(await inspect(new Uint8Array(await thumb.arrayBuffer()))).toMatchObject({ format: "webp", width: 320, height: 213, gps: null });
+      expect(await inspect(new Uint8Array(await thumb.arrayBuffer()))).toMatchObject({
+        format: "webp",
+        width: 320,
+        height: 213,
+        gps: null,
+      });
 
       // A new upload on the running server goes through the in-process queue directly.
       const next = await again.fetch("PUT", "/v1/files?name=new.jpg", await jpeg({ width: 300, height: 300, colour: "#123456" }), {
