@@ -1,7 +1,9 @@
-import { schema, type Tx } from "@tcc/db";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { schema } from "@tcc/db";
+import { and, eq, isNull } from "drizzle-orm";
 import sharp from "sharp";
 import type { Services } from "../services";
+import { bumpGalleriesShowing } from "../services/galleries";
+import { galleryTx } from "../services/gallery-slugs";
 import { wrote } from "../services/wrote";
 import {
   DERIVATIVE_MIME,
@@ -19,12 +21,6 @@ const f = schema.files;
 
 // libvips' operation cache keeps decoded images around between jobs; a job runs rarely, RSS matters more.
 sharp.cache(false);
-
-/** Galleries showing this file get a new version, so their cached public pages roll over. */
-export async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: string): Promise<void> {
-  await tx.execute(sql`update galleries set version = version + 1, updated_at = now()
-    where user_id = ${userId} and id in (select gallery_id from gallery_items where user_id = ${userId} and file_id = ${fileId})`);
-}
 
 type Rendered = { size: DerivativeSize; derivative: Derivative };
 
@@ -75,7 +71,7 @@ export async function makeDerivatives(s: Services, fileId: string, round = 1): P
     throw err; // storage trouble: the queue retries
   }
 
-  const outcome = await s.db.primary.transaction(async (tx) => {
+  const outcome = await galleryTx(s, async (tx) => {
     const [locked] = await tx
       .select({ metadata: f.metadata, userId: f.userId })
       .from(f)

@@ -84,12 +84,21 @@ export function representation(row: FileLike, size?: DerivativeSize): Representa
 export const originalIsLocationFree = (metadata: Record<string, unknown>) =>
   (metadata as ImageMetadata).keepLocation === true || (metadata as ImageMetadata).hasLocation === false;
 
+/** How long an upload waits for the queue: BullMQ holds commands while Redis is away, and the upload must answer. */
+const ENQUEUE_WAIT_MS = 1_000;
+
 /** Queues the derivatives of one file. The default jobId dedupes repeated uploads; a changed setting passes its own. */
 export async function enqueueDerivatives(s: Services, fileId: string, jobId: string = fileId): Promise<void> {
-  try {
-    await s.jobs.enqueue(IMAGES_QUEUE, { fileId }, { jobId });
-  } catch (err) {
-    // The upload itself succeeded; the start-up sweep picks the file up again.
-    s.logger.warn({ fileId, err: String(err) }, "could not queue image derivatives");
+  const queued = s.jobs.enqueue(IMAGES_QUEUE, { fileId }, { jobId }).then(
+    () => true,
+    (err) => {
+      s.logger.warn({ fileId, err: String(err) }, "could not queue image derivatives");
+      return true;
+    },
+  );
+  // The file is stored either way; a job still held by a reconnecting client is sent when Redis returns,
+  // and the embedded queue's start-up sweep picks up anything lost.
+  if (!(await Promise.race([queued, Bun.sleep(ENQUEUE_WAIT_MS).then(() => false)]))) {
+    s.logger.warn({ fileId }, "image job not confirmed by the queue yet; the upload answers anyway");
   }
 }

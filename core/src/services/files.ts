@@ -1,12 +1,13 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { AppError, notFound } from "../errors";
-import { bumpGalleriesShowing } from "../images/derivative-job";
 import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "../images/derivatives";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
 import type { Ctx, Services } from "../services";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
+import { bumpGalleriesShowing } from "./galleries";
+import { galleryTx } from "./gallery-slugs";
 import { afterTimestamp, timestampCursorValue } from "./keyset";
 import { wrote } from "./wrote";
 
@@ -271,8 +272,8 @@ const deleteKeys = (s: Services, keys: string[]) => Promise.all(keys.map((key) =
 
 /** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
 export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
-  const { db, storage } = ctx.s;
-  const row = await db.primary.transaction(async (tx) => {
+  const { storage } = ctx.s;
+  const row = await galleryTx(ctx.s, async (tx) => {
     // Before the delete: purging cascades the gallery items away with the row.
     await bumpGalleriesShowing(tx, ctx.userId, id);
     if (!purge) {
@@ -305,7 +306,7 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
  * derivatives at once (they carry the location); either way new ones are made with the new setting.
  */
 export async function setKeepLocation(ctx: Ctx, id: string, keepLocation: boolean): Promise<FileView> {
-  const { row, withdrawn } = await ctx.s.db.primary.transaction(async (tx) => {
+  const { row, withdrawn } = await galleryTx(ctx.s, async (tx) => {
     const [locked] = await tx
       .select()
       .from(f)

@@ -8,6 +8,7 @@ import type { Services } from "../services";
 import { signedFileUrl } from "./file-urls";
 import { itemsOf } from "./galleries";
 import { renderGalleryHtml } from "./gallery-html";
+import { lookupSlug } from "./gallery-slugs";
 
 const g = schema.galleries;
 const f = schema.files;
@@ -64,11 +65,14 @@ export async function readPublicGallery(
   password: string | undefined,
   format: GalleryFormat = "json",
 ): Promise<PublicGallery> {
-  // Small and indexed (slug is unique); on the primary, so a version never goes backwards.
-  const [meta] = await s.db.primary
-    .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
-    .from(g)
-    .where(and(eq(g.slug, slug), isNull(g.deletedAt)));
+  // On the primary (or the slug cache, kept in step with it), so a version never goes backwards.
+  const meta = await lookupSlug(s, slug, async () => {
+    const [row] = await s.db.primary
+      .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
+      .from(g)
+      .where(and(eq(g.slug, slug), isNull(g.deletedAt)));
+    return row;
+  });
   const now = s.clock();
   if (!meta || meta.visibility === "private") throw notFound("Gallery");
   if (meta.expiresAt && new Date(meta.expiresAt).getTime() <= now.getTime()) throw notFound("Gallery");
