@@ -105,6 +105,7 @@ async function load(s: Services, id: string, exp: number): Promise<GalleryData> 
   const items = await itemsOf(db, id);
   const metadata = await metadataOf(
     s,
+    row.userId,
     items.map((i) => i.fileId),
   );
   return {
@@ -116,9 +117,12 @@ async function load(s: Services, id: string, exp: number): Promise<GalleryData> 
   };
 }
 
-async function metadataOf(s: Services, fileIds: string[]): Promise<Map<string, Record<string, unknown>>> {
+async function metadataOf(s: Services, userId: string, fileIds: string[]): Promise<Map<string, Record<string, unknown>>> {
   if (fileIds.length === 0) return new Map();
-  const rows = await s.db.primary.select({ id: f.id, metadata: f.metadata }).from(f).where(inArray(f.id, fileIds));
+  const rows = await s.db.primary
+    .select({ id: f.id, metadata: f.metadata })
+    .from(f)
+    .where(and(eq(f.userId, userId), inArray(f.id, fileIds)));
   return new Map(rows.map((r) => [r.id, r.metadata]));
 }
 
