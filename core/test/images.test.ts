@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
+import { type ConnectionOptions, Queue } from "bullmq";
 import { makeDerivatives } from "../src/images/derivative-job";
+import { connectJobRedis } from "../src/lib/redis-kv";
 import type { LocalStorage } from "../src/storage";
 import { type Client, createHarness, type Harness, type RawRes } from "./harness";
 import { inspect, jpeg, nextColour } from "./jpeg";
@@ -230,5 +232,37 @@ describe("derivatives and deletion", () => {
     }
     expect(purgedMeanwhile).toBe(true);
     expect(await derivativeObjects(h, a.info.id)).toEqual([]);
+  });
+});
+
+describe("images:backfill (full stack)", () => {
+  test("queues images that have no derivatives yet, and only those", async () => {
+    // Its own harness with no workers (the shared idle one has started its workers by now).
+    const stalled = await createHarness({ JOB_WORKERS: "off" });
+    const a = await stalled.user();
+    const pending = (await (await put(a, await camera())).json()).id as string; // queued under stalled's prefix, never run
+    await stalled.close();
+    const b = await h.user();
+    const done = (await (await put(b, await camera())).json()).id as string;
+    await h.services.jobs.drain("images");
+
+    const prefix = `tcc:test-backfill:${process.pid}:${Date.now()}`;
+    const { DATABASE_URL, REDIS_URL } = process.env as Record<string, string>;
+    const cli = Bun.spawn([process.execPath, join(import.meta.dir, "../src/cli/images-backfill.ts")], {
+      env: { PATH: process.env.PATH ?? "", DATABASE_URL, REDIS_URL, JOB_QUEUE_PREFIX: prefix, DATA_DIR: h.services.env.DATA_DIR, LOG_LEVEL: "silent" },
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    expect(await cli.exited).toBe(0);
+    expect(await new Response(cli.stdout).text()).toMatch(/^queued \d+ images? for derivatives\n$/);
+
+    const queue = new Queue("images", { connection: connectJobRedis(REDIS_URL) as unknown as ConnectionOptions, prefix });
+    try {
+      expect(await queue.getJob(pending)).toBeDefined();
+      expect(await queue.getJob(done)).toBeUndefined();
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
   });
 });

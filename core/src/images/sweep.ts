@@ -1,29 +1,39 @@
 import { schema } from "@tcc/db";
-import { and, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, gt, inArray, isNull, sql } from "drizzle-orm";
 import { INLINE_SAFE } from "../lib/sniff";
 import type { Services } from "../services";
 import { enqueueDerivatives } from "./derivatives";
 
 const f = schema.files;
-const BATCH = 1000;
+const BATCH = 500;
 
 /**
- * The in-process queue forgets its jobs on exit: at start-up, images that have neither
- * derivatives nor a recorded error are queued again (jobId = file id, so nothing doubles).
- * BullMQ keeps its jobs in Redis, so the full stack does not need this.
+ * Queues the image job for every live image that has neither derivatives nor a recorded error
+ * (jobId = file id, so a job already waiting is not doubled). The embedded server runs it at
+ * start-up, since its in-process queue forgets jobs on exit; the full stack keeps jobs in Redis
+ * and runs it on demand (`npm run images:backfill`), e.g. for files stored before derivatives
+ * existed or whose job was lost with Redis.
  */
 export async function requeuePendingImages(s: Services): Promise<number> {
-  const rows = await s.db.primary
-    .select({ id: f.id })
-    .from(f)
-    .where(
-      and(
-        isNull(f.deletedAt),
-        inArray(f.mime, [...INLINE_SAFE]),
-        sql`not (${f.metadata} ? 'derivatives') and not (${f.metadata} ? 'imageError')`,
-      ),
-    )
-    .limit(BATCH);
-  for (const { id } of rows) await enqueueDerivatives(s, id);
-  return rows.length;
+  let queued = 0;
+  let after: string | undefined;
+  for (;;) {
+    const rows = await s.db.primary
+      .select({ id: f.id })
+      .from(f)
+      .where(
+        and(
+          isNull(f.deletedAt),
+          inArray(f.mime, [...INLINE_SAFE]),
+          sql`not (${f.metadata} ? 'derivatives') and not (${f.metadata} ? 'imageError')`,
+          after ? gt(f.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(f.id))
+      .limit(BATCH);
+    for (const { id } of rows) await enqueueDerivatives(s, id);
+    queued += rows.length;
+    if (rows.length < BATCH) return queued;
+    after = rows[rows.length - 1]?.id;
+  }
 }
