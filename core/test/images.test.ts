@@ -247,9 +247,17 @@ describe("images:backfill (full stack)", () => {
     await h.services.jobs.drain("images");
 
     const prefix = `tcc:test-backfill:${process.pid}:${Date.now()}`;
-    const { DATABASE_URL, REDIS_URL } = process.env as Record<string, string>;
+    const DATABASE_URL = process.env.DATABASE_URL ?? "";
+    const REDIS_URL = process.env.REDIS_URL ?? "";
     const cli = Bun.spawn([process.execPath, join(import.meta.dir, "../src/cli/images-backfill.ts")], {
-      env: { PATH: process.env.PATH ?? "", DATABASE_URL, REDIS_URL, JOB_QUEUE_PREFIX: prefix, DATA_DIR: h.services.env.DATA_DIR, LOG_LEVEL: "silent" },
+      env: {
+        PATH: process.env.PATH ?? "",
+        DATABASE_URL,
+        REDIS_URL,
+        JOB_QUEUE_PREFIX: prefix,
+        DATA_DIR: h.services.env.DATA_DIR,
+        LOG_LEVEL: "silent",
+      },
       stdout: "pipe",
       stderr: "inherit",
     });
