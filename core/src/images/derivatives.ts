@@ -84,8 +84,12 @@ export function representation(row: FileLike, size?: DerivativeSize): Representa
 export const originalIsLocationFree = (metadata: Record<string, unknown>) =>
   (metadata as ImageMetadata).keepLocation === true || (metadata as ImageMetadata).hasLocation === false;
 
-/** How long an upload waits for the queue: BullMQ holds commands while Redis is away, and the upload must answer. */
-const ENQUEUE_WAIT_MS = 1_000;
+/**
+ * How long an upload waits for its job to be queued. BullMQ holds commands while Redis is away,
+ * and the upload must answer anyway; while Redis is known to answer, waiting for it keeps "the
+ * upload answered" meaning "the job is queued" (a slow moment under load is not an outage).
+ */
+const enqueueWaitMs = (s: Services) => (s.kv.healthy ? 10_000 : 1_000);
 
 /** Queues the derivatives of one file. The default jobId dedupes repeated uploads; a changed setting passes its own. */
 export async function enqueueDerivatives(s: Services, fileId: string, jobId: string = fileId): Promise<void> {
@@ -98,7 +102,7 @@ export async function enqueueDerivatives(s: Services, fileId: string, jobId: str
   );
   // The file is stored either way; a job still held by a reconnecting client is sent when Redis returns,
   // and the embedded queue's start-up sweep picks up anything lost.
-  if (!(await Promise.race([queued, Bun.sleep(ENQUEUE_WAIT_MS).then(() => false)]))) {
+  if (!(await Promise.race([queued, Bun.sleep(enqueueWaitMs(s)).then(() => false)]))) {
     s.logger.warn({ fileId }, "image job not confirmed by the queue yet; the upload answers anyway");
   }
 }

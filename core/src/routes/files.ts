@@ -1,15 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../errors";
-import { DERIVATIVE_SIZES, type DerivativeSize, type Representation, representation } from "../images/derivatives";
-import { contentDisposition, etagMatches, parseRange, sanitizeName } from "../lib/http-file";
+import { sanitizeName } from "../lib/http-file";
 import { boundaryOf, filePart } from "../lib/multipart";
-import { INLINE_SAFE } from "../lib/sniff";
-import { createFileUrl, MAX_URL_TTL_S, openSignedFile } from "../services/file-urls";
+import { setKeepLocation } from "../services/file-location";
+import { createFileUrl, MAX_URL_TTL_S } from "../services/file-urls";
 import * as files from "../services/files";
-import { RangeNotSatisfiableError } from "../storage";
 import type { App, AppEnv } from "../types";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "./common";
+import { registerFileContent } from "./file-content";
 
 const File = z
   .object({
@@ -24,12 +23,6 @@ const File = z
   .openapi("File");
 
 const SignedUrl = z.object({ url: z.string(), expiresAt: z.string() }).openapi("SignedFileUrl");
-/** `?size=320|1280` picks an image derivative instead of the original. */
-const SizeParam = z
-  .enum(DERIVATIVE_SIZES.map(String) as [string, ...string[]])
-  .optional()
-  .openapi({ description: "An image derivative's longest edge (WebP, EXIF stripped unless keepLocation); 404 until it is ready" });
-const sizeOf = (size: string | undefined) => (size === undefined ? undefined : (Number(size) as DerivativeSize));
 const FilePatch = z
   .object({
     keepLocation: z.boolean().openapi({ description: "Keep EXIF GPS in the image derivatives (they are remade)" }),
@@ -47,22 +40,11 @@ const SignedUrlRequest = z
   .strict()
   .openapi("SignedFileUrlRequest");
 
-const binary = (description: string) => ({
-  content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
-  description,
-});
 const uploadErrors = {
   ...errorResponses,
   413: json(z.object({}).passthrough(), "Larger than MAX_FILE_BYTES or the remaining quota"),
   415: json(z.object({}).passthrough(), "Not multipart/form-data (POST) or no Content-Type (PUT)"),
   422: json(z.object({}).passthrough(), "Empty, or a declared image type the bytes do not match"),
-};
-const contentResponses = {
-  200: binary("The whole file"),
-  206: binary("The requested range, with Content-Range"),
-  304: { description: "Not modified (If-None-Match matched the ETag)" },
-  416: json(z.object({}).passthrough(), "Range not satisfiable; Content-Range says the size"),
-  ...errorResponses,
 };
 
 const tags = ["files"];
@@ -71,35 +53,13 @@ const KeepLocationQuery = z
   .optional()
   .openapi({ description: "true keeps EXIF GPS in the served image derivatives; default false strips it" });
 
-/** Streams a file or derivative with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
-async function serve(c: Context<AppEnv>, row: Representation) {
-  const etag = `"${row.sha256}"`;
-  const headers: Record<string, string> = {
-    ETag: etag,
-    "Accept-Ranges": "bytes",
-    "Cache-Control": "private, no-cache",
-    "X-Content-Type-Options": "nosniff",
-    // HTML, SVG, scripts and everything unknown download; only inert raster images may render in place.
-    "Content-Disposition": contentDisposition(INLINE_SAFE.has(row.mime) ? "inline" : "attachment", row.name),
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-  };
-  if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-  const ifRange = c.req.header("if-range");
-  const range = ifRange && ifRange.trim() !== etag ? null : parseRange(c.req.header("range"), row.size);
-  if (range === "unsatisfiable") throw new RangeNotSatisfiableError(row.size);
-  const got = await files.openContent(c.get("services"), row, range ?? undefined);
-  headers["Content-Type"] = row.mime;
-  if (got.range) {
-    headers["Content-Range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
-    headers["Content-Length"] = String(got.range.end - got.range.start + 1);
-    return c.body(got.body, 206, headers);
-  }
-  headers["Content-Length"] = String(got.size);
-  return c.body(got.body, 200, headers);
-}
-
 async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
   const ctx = ctxOf(c, "files:write");
+  // Checked before any of the body is read.
+  const keepLocation = c.req.query("keepLocation");
+  if (keepLocation !== undefined && keepLocation !== "true" && keepLocation !== "false") {
+    throw new AppError("VALIDATION_FAILED", "keepLocation must be true or false", [{ path: "keepLocation", message: "true or false" }]);
+  }
   const raw = c.req.raw.body;
   if (!raw) throw new AppError("UNPROCESSABLE", "The file is empty");
   let input: Omit<files.UploadInput, "signal">;
@@ -112,10 +72,6 @@ async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
     const declaredType = c.req.header("content-type") ?? null;
     if (!declaredType) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "PUT /v1/files needs the file's Content-Type");
     input = { body: raw, declaredType, name: sanitizeName(c.req.query("name")) };
-  }
-  const keepLocation = c.req.query("keepLocation");
-  if (keepLocation !== undefined && keepLocation !== "true" && keepLocation !== "false") {
-    throw new AppError("VALIDATION_FAILED", "keepLocation must be true or false", [{ path: "keepLocation", message: "true or false" }]);
   }
   const { file, created } = await files.upload(ctx, { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal });
   return c.json(file, created ? 201 : 200);
@@ -191,21 +147,6 @@ export function registerFiles(app: App) {
 
   app.openapi(
     createRoute({
-      method: "get",
-      path: "/v1/files/{id}/content",
-      tags,
-      security,
-      request: { params: IdParam, query: z.object({ size: SizeParam }) },
-      responses: contentResponses,
-    }),
-    async (c) => {
-      const row = await files.findFile(ctxOf(c, "files:read"), c.req.valid("param").id);
-      return serve(c, representation(row, sizeOf(c.req.valid("query").size)));
-    },
-  );
-
-  app.openapi(
-    createRoute({
       method: "patch",
       path: "/v1/files/{id}",
       tags,
@@ -213,8 +154,7 @@ export function registerFiles(app: App) {
       request: { params: IdParam, body: { content: { "application/json": { schema: FilePatch } }, required: true } },
       responses: { 200: json(File, "The file, with its new setting"), ...errorResponses },
     }),
-    async (c) =>
-      c.json(await files.setKeepLocation(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("json").keepLocation), 200),
+    async (c) => c.json(await setKeepLocation(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("json").keepLocation), 200),
   );
 
   app.openapi(
@@ -250,21 +190,5 @@ export function registerFiles(app: App) {
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/public/files/{id}",
-      tags,
-      request: {
-        params: IdParam,
-        query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128), size: SizeParam }),
-      },
-      responses: contentResponses,
-    }),
-    async (c) => {
-      const { exp, sig, size } = c.req.valid("query");
-      const row = await openSignedFile(c.get("services"), c.req.valid("param").id, exp, sig, sizeOf(size));
-      return serve(c, representation(row, sizeOf(size)));
-    },
-  );
+  registerFileContent(app);
 }

@@ -12,7 +12,7 @@ import { afterTimestamp, timestampCursorValue } from "./keyset";
 import { wrote } from "./wrote";
 
 const f = schema.files;
-type FileRow = typeof schema.files.$inferSelect;
+export type FileRow = typeof schema.files.$inferSelect;
 
 export interface FileView {
   id: string;
@@ -35,7 +35,7 @@ export interface UploadInput {
   signal?: AbortSignal;
 }
 
-const toView = (r: FileRow): FileView => ({
+export const toView = (r: FileRow): FileView => ({
   id: r.id,
   name: r.originalName ?? null,
   mime: r.mime,
@@ -268,7 +268,7 @@ export async function openContent(s: Services, rep: Representation, range?: Byte
   return got;
 }
 
-const deleteKeys = (s: Services, keys: string[]) => Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
+export const deleteKeys = (s: Services, keys: string[]) => Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
 
 /** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
 export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
@@ -299,35 +299,4 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
   // Derivative keys are the file's own (never shared), so they go with it; a job still running finds no row and cleans up after itself.
   await deleteKeys(ctx.s, derivativeKeys(row.metadata));
   if (!(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
-}
-
-/**
- * Turns keeping the EXIF location in derivatives on or off. Turning it off withdraws the current
- * derivatives at once (they carry the location); either way new ones are made with the new setting.
- */
-export async function setKeepLocation(ctx: Ctx, id: string, keepLocation: boolean): Promise<FileView> {
-  const { row, withdrawn } = await galleryTx(ctx.s, async (tx) => {
-    const [locked] = await tx
-      .select()
-      .from(f)
-      .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-      .for("update");
-    if (!locked) throw notFound("File");
-    if ((locked.metadata.keepLocation === true) === keepLocation) return { row: locked, withdrawn: null };
-    const { derivatives: _, ...rest } = locked.metadata;
-    const metadata = keepLocation ? { ...locked.metadata, keepLocation } : { ...rest, keepLocation };
-    const [updated] = await tx
-      .update(f)
-      .set({ metadata })
-      .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
-      .returning();
-    if (!keepLocation) await bumpGalleriesShowing(tx, ctx.userId, id);
-    return { row: updated as FileRow, withdrawn: keepLocation ? [] : derivativeKeys(locked.metadata) };
-  });
-  if (withdrawn === null) return toView(row);
-  await wrote(ctx);
-  await deleteKeys(ctx.s, withdrawn);
-  // Its own job id: a job for this file already running would otherwise swallow this one (BullMQ dedupe).
-  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, id, `${id}-${Bun.randomUUIDv7()}`);
-  return toView(row);
 }
