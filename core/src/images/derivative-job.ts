@@ -11,6 +11,7 @@ import {
   type Derivative,
   type DerivativeSize,
   derivativeKeys,
+  type ImageJob,
   type ImageMetadata,
   isDerivable,
   newDerivativeKey,
@@ -32,11 +33,10 @@ type Rendered = { size: DerivativeSize; derivative: Derivative };
  * Idempotent and safe against races: each run writes fresh keys, then records them only if the file
  * is still live and its keepLocation unchanged (row locked); otherwise it removes what it wrote.
  */
-export async function makeDerivatives(s: Services, fileId: string, round = 1): Promise<void> {
-  const [row] = await s.db.primary
-    .select()
-    .from(f)
-    .where(and(eq(f.id, fileId), isNull(f.deletedAt)));
+export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Promise<void> {
+  const { userId, fileId } = job;
+  const mine = and(eq(f.userId, userId), eq(f.id, fileId), isNull(f.deletedAt));
+  const [row] = await s.db.primary.select().from(f).where(mine);
   if (!row || !isDerivable(row.mime)) return; // deleted or purged meanwhile: nothing to make
   const keepLocation = (row.metadata as ImageMetadata).keepLocation === true;
   const got = await s.storage.get(row.storageKey);
@@ -72,11 +72,7 @@ export async function makeDerivatives(s: Services, fileId: string, round = 1): P
   }
 
   const outcome = await galleryTx(s, async (tx) => {
-    const [locked] = await tx
-      .select({ metadata: f.metadata, userId: f.userId })
-      .from(f)
-      .where(and(eq(f.id, fileId), isNull(f.deletedAt)))
-      .for("update");
+    const [locked] = await tx.select({ metadata: f.metadata }).from(f).where(mine).for("update");
     if (!locked) return { recorded: false, retry: false, replaced: [] as string[] };
     const current = locked.metadata as ImageMetadata;
     if ((current.keepLocation === true) !== keepLocation) return { recorded: false, retry: true, replaced: [] };
@@ -84,14 +80,14 @@ export async function makeDerivatives(s: Services, fileId: string, round = 1): P
     const next: ImageMetadata = { ...rest, ...(facts ?? {}) };
     if (error) next.imageError = error;
     else next.derivatives = Object.fromEntries(rendered.map((r) => [`${r.size}`, r.derivative]));
-    await tx.update(f).set({ metadata: next }).where(eq(f.id, fileId));
-    await bumpGalleriesShowing(tx, locked.userId, fileId);
+    await tx.update(f).set({ metadata: next }).where(mine);
+    await bumpGalleriesShowing(tx, userId, fileId);
     return { recorded: true, retry: false, replaced: derivativeKeys(current) };
   });
   if (!outcome.recorded) {
     await removeKeys(s, rendered);
     // keepLocation changed while this ran: render again with the new setting.
-    if (outcome.retry && round < 3) await makeDerivatives(s, fileId, round + 1);
+    if (outcome.retry && round < 3) await makeDerivatives(s, job, round + 1);
     return;
   }
   await Promise.all(outcome.replaced.map((key) => s.storage.delete(key).catch(() => {})));

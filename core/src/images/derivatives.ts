@@ -91,9 +91,16 @@ export const originalIsLocationFree = (metadata: Record<string, unknown>) =>
  */
 const enqueueWaitMs = (s: Services) => (s.kv.healthy ? 10_000 : 1_000);
 
+/** One image job: the owner travels with the file id, so every query the job makes is by user, like all others. */
+export interface ImageJob {
+  userId: string;
+  fileId: string;
+}
+
 /** Queues the derivatives of one file. The default jobId dedupes repeated uploads; a changed setting passes its own. */
-export async function enqueueDerivatives(s: Services, fileId: string, jobId: string = fileId): Promise<void> {
-  const queued = s.jobs.enqueue(IMAGES_QUEUE, { fileId }, { jobId }).then(
+export async function enqueueDerivatives(s: Services, job: ImageJob, jobId: string = job.fileId): Promise<void> {
+  const { fileId } = job;
+  const queued = s.jobs.enqueue(IMAGES_QUEUE, job, { jobId }).then(
     () => true,
     (err) => {
       s.logger.warn({ fileId, err: String(err) }, "could not queue image derivatives");

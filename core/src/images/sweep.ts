@@ -19,7 +19,7 @@ export async function requeuePendingImages(s: Services): Promise<number> {
   let after: string | undefined;
   for (;;) {
     const rows = await s.db.primary
-      .select({ id: f.id })
+      .select({ id: f.id, userId: f.userId })
       .from(f)
       .where(
         and(
@@ -31,7 +31,7 @@ export async function requeuePendingImages(s: Services): Promise<number> {
       )
       .orderBy(asc(f.id))
       .limit(BATCH);
-    for (const { id } of rows) await enqueueDerivatives(s, id);
+    for (const { id, userId } of rows) await enqueueDerivatives(s, { userId, fileId: id });
     queued += rows.length;
     if (rows.length < BATCH) return queued;
     after = rows[rows.length - 1]?.id;

@@ -1,5 +1,5 @@
 import { makeDerivatives } from "../images/derivative-job";
-import { IMAGES_QUEUE } from "../images/derivatives";
+import { IMAGES_QUEUE, type ImageJob } from "../images/derivatives";
 import type { Services } from "../services";
 
 /**
@@ -7,7 +7,7 @@ import type { Services } from "../services";
  * process (API pod, embedded server, CLI) sees the same set.
  */
 export function registerJobs(s: Services): void {
-  s.jobs.handle<{ fileId: string }>(IMAGES_QUEUE, (data) => makeDerivatives(s, data.fileId), {
+  s.jobs.handle<ImageJob>(IMAGES_QUEUE, (job) => makeDerivatives(s, job), {
     concurrency: s.env.IMAGE_JOB_CONCURRENCY,
     attempts: 3,
   });

@@ -37,6 +37,6 @@ export async function setKeepLocation(ctx: Ctx, id: string, keepLocation: boolea
   await wrote(ctx);
   await deleteKeys(ctx.s, withdrawn);
   // Its own job id: a job for this file already running would otherwise swallow this one (BullMQ dedupe).
-  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, id, `${id}-${Bun.randomUUIDv7()}`);
+  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, { userId: ctx.userId, fileId: id }, `${id}-${Bun.randomUUIDv7()}`);
   return toView(row);
 }

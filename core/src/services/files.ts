@@ -152,7 +152,7 @@ async function record(
   await wrote(ctx);
   // A restored file starts over: its old derivatives may have been made with another keepLocation.
   if (existing) await deleteKeys(ctx.s, derivativeKeys(existing.metadata));
-  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, row.id);
+  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, { userId: ctx.userId, fileId: row.id });
   return { file: toView(row), created: true };
 }
 
