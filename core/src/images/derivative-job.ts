@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
-import sharp from "sharp";
+import type { Sharp, SharpOptions } from "sharp";
 import type { Services } from "../services";
 import { bumpGalleriesShowing } from "../services/galleries";
 import { galleryTx } from "../services/gallery-slugs";
@@ -20,8 +20,20 @@ import { type ImageFacts, imageFacts } from "./exif";
 
 const f = schema.files;
 
-// libvips' operation cache keeps decoded images around between jobs; a job runs rarely, RSS matters more.
-sharp.cache(false);
+type SharpFactory = (input: Uint8Array, options?: SharpOptions) => Sharp;
+let loaded: Promise<SharpFactory> | undefined;
+/**
+ * sharp (libvips) adds ~30 MB of RSS when loaded, so it is loaded by the first image job, not at
+ * start-up: an API pod that runs no jobs (JOB_WORKERS=off) never pays for it.
+ */
+function loadSharp(): Promise<SharpFactory> {
+  loaded ??= import("sharp").then(({ default: sharp }) => {
+    // libvips' operation cache keeps decoded images between jobs; a job runs rarely, RSS matters more.
+    sharp.cache(false);
+    return sharp;
+  });
+  return loaded;
+}
 
 type Rendered = { size: DerivativeSize; derivative: Derivative };
 
@@ -50,17 +62,20 @@ export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Pr
   let facts: ImageFacts | undefined;
   let error: string | undefined;
   const rendered: Rendered[] = [];
+  const sharp = await loadSharp();
   try {
     facts = imageFacts(await sharp(input).metadata());
     if (facts.width * facts.height > s.env.IMAGE_MAX_PIXELS) error = `larger than IMAGE_MAX_PIXELS (${s.env.IMAGE_MAX_PIXELS})`;
   } catch {
     error = "not a readable image";
   }
-  let encoded: { size: DerivativeSize; data: Buffer; width: number; height: number }[] = [];
+  const encoded: { size: DerivativeSize; data: Buffer; width: number; height: number }[] = [];
   if (!error) {
     try {
-      encoded = await Promise.all(DERIVATIVE_SIZES.map((size) => encode(s, input, size, keepLocation)));
+      // One after the other: two decodes at once would double the job's peak memory.
+      for (const size of DERIVATIVE_SIZES) encoded.push(await encode(sharp, s, input, size, keepLocation));
     } catch {
+      encoded.length = 0; // none is stored: an image is recorded with all its derivatives or none
       error = "not a readable image"; // a truncated or corrupt image: permanent, no retry
     }
   }
@@ -94,7 +109,7 @@ export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Pr
   await wrote({ userId: row.userId, s });
 }
 
-async function encode(s: Services, input: Uint8Array, size: DerivativeSize, keepLocation: boolean) {
+async function encode(sharp: SharpFactory, s: Services, input: Uint8Array, size: DerivativeSize, keepLocation: boolean) {
   let pipeline = sharp(input, { limitInputPixels: s.env.IMAGE_MAX_PIXELS })
     .rotate() // applies the EXIF orientation, then marks the output upright
     .resize({ width: size, height: size, fit: "inside", withoutEnlargement: true })
