@@ -2,26 +2,29 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type FakeNode, startFakeNode } from "../../ai-gateway/fake-node/server";
+import type { FakeNode } from "../../ai-gateway/fake-node/server";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseContextEntries } from "../src/contracts/ai";
 import { parseEnv } from "../src/env";
+import { type AiStack, startAiStack } from "./ai-stack";
 import { answerOf, chat, named, parseSse } from "./chat-sse";
 import { Client, createHarness, type Harness } from "./harness";
 
-// The only stand-in: an LM Studio node speaking the OpenAI protocol, scripted per test.
+// Core → the real AI gateway → the only stand-in: an LM Studio node, scripted per test.
+let ai: AiStack;
 let fake: FakeNode;
 let h: Harness;
 beforeAll(async () => {
-  fake = await startFakeNode();
-  h = await createHarness({ AI_GATEWAY_URL: fake.url });
+  ai = await startAiStack();
+  fake = ai.fake;
+  h = await createHarness(ai.coreEnv);
 });
 afterAll(async () => {
   await h.close();
-  await fake.stop();
+  await ai.stop();
 });
-beforeEach(() => fake.reset());
+beforeEach(() => ai.reset());
 
 const chatCalls = () => fake.requests().filter((r) => r.path === "/v1/chat/completions");
 const systemOf = (body: any): string => body.messages.find((m: any) => m.role === "system")?.content ?? "";
@@ -311,7 +314,7 @@ describe("POST /v1/chat", () => {
 describe("chat on the embedded database (PGlite)", () => {
   test("answers with the same tools but query_log, and a model that calls it anyway is told why not", async () => {
     const services = await createServices(
-      parseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-chat-")), LOG_LEVEL: "silent", AI_GATEWAY_URL: fake.url }),
+      parseEnv({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-chat-")), LOG_LEVEL: "silent", ...ai.coreEnv }),
     );
     try {
       expect(services.db.driver).toBe("pglite");
