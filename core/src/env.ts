@@ -95,6 +95,10 @@ export const EnvSchema = z.object({
   READ_CACHE: z.enum(["on", "off"]).default("on"),
   // off → this process only enqueues (e.g. API pods when workers run as their own deployment)
   JOB_WORKERS: z.enum(["on", "off"]).default("on"),
+  /** Entries with missing or stale embeddings queued at each start (0: no sweep). */
+  EMBEDDING_SWEEP_MAX: z.coerce.number().int().nonnegative().default(1000),
+  /** Embedding jobs one process runs at once; the gateway queues and schedules beyond that. */
+  EMBEDDING_CONCURRENCY: z.coerce.number().int().positive().default(2),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });

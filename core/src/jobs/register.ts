@@ -1,7 +1,17 @@
 import type { Services } from "../services";
+import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "../services/embeddings";
 
 /**
  * Every background job kind core runs. Each kind registers its handler here so that every
  * process (API pod, embedded server, CLI) sees the same set.
  */
-export function registerJobs(_s: Services): void {}
+export function registerJobs(s: Services): void {
+  // Retries with backoff cover a gateway that is down or overloaded for about a minute.
+  s.jobs.handle<EmbeddingJob>(
+    EMBEDDINGS_QUEUE,
+    async (job) => {
+      await embedEntry(s, job);
+    },
+    { concurrency: s.env.EMBEDDING_CONCURRENCY, attempts: 6, backoffMs: 2_000 },
+  );
+}

@@ -1,0 +1,67 @@
+import { rowsOf } from "@tcc/db";
+import { sql } from "drizzle-orm";
+import type { Services } from "../services";
+import { enqueueEmbedding } from "./embeddings";
+
+export interface StaleQuery {
+  limit: number;
+  /** Keyset: entries with a larger id (ids are UUIDv7, so this is creation order). */
+  afterId?: string;
+  /** Every live entry, not only the missing or stale ones. */
+  all?: boolean;
+}
+
+/**
+ * Live entries whose vectors are missing, were made by another model than AI_EMBEDDING_MODEL, or
+ * predate the entry's last update (which may have been tags only: the job then sees the same
+ * text and only notes the version).
+ */
+export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: string; userId: string }[]> {
+  const model = s.ai.embeddingModel;
+  const stale = q.all ? sql`true` : sql`(st.entry_id is null or st.model <> ${model} or st.source_updated_at < e.updated_at)`;
+  const after = q.afterId ? sql`and e.id > ${q.afterId}` : sql``;
+  return rowsOf<{ id: string; userId: string }>(
+    await s.db.primary.execute(sql`select e.id, e.user_id as "userId" from entries e
+      left join embedding_status st on st.user_id = e.user_id and st.entry_id = e.id
+      where e.deleted_at is null and ${stale} ${after}
+      order by e.id limit ${q.limit}`),
+  );
+}
+
+/**
+ * Queues every entry `staleEntries` finds, page by page, and returns how many. The job ids carry
+ * `run`, so a job that failed for good earlier (and is kept for inspection) does not block a new one.
+ */
+export async function enqueueStale(s: Services, opts: { all?: boolean; force?: boolean; max?: number; run: string }): Promise<number> {
+  let queued = 0;
+  let afterId: string | undefined;
+  const max = opts.max ?? Number.POSITIVE_INFINITY;
+  while (queued < max) {
+    const want = Math.min(500, max - queued);
+    const page = await staleEntries(s, { limit: want, afterId, all: opts.all });
+    for (const row of page) await enqueueEmbedding(s, { userId: row.userId, entryId: row.id, force: opts.force }, opts.run);
+    queued += page.length;
+    if (page.length < want) break;
+    afterId = page[page.length - 1]?.id;
+  }
+  return queued;
+}
+
+/**
+ * Start-up sweep: the embedded default keeps jobs in memory, so a restart loses what was queued;
+ * and a failed job or a model change leaves entries behind in any setup. Runs in the background,
+ * bounded by EMBEDDING_SWEEP_MAX per start (0 turns it off).
+ */
+export function startEmbeddingSweep(s: Services): Promise<number> {
+  const max = s.env.EMBEDDING_SWEEP_MAX;
+  if (max === 0) return Promise.resolve(0);
+  return enqueueStale(s, { max, run: `sweep${Date.now()}` })
+    .then((n) => {
+      if (n > 0) s.logger.info({ entries: n }, "queued embeddings missing since the last run");
+      return n;
+    })
+    .catch((err: unknown) => {
+      s.logger.warn({ err: String(err) }, "embedding sweep failed; entries missing vectors stay unqueued until the next start");
+      return 0;
+    });
+}
