@@ -5,8 +5,10 @@ import { enqueueEmbedding } from "./embeddings";
 
 export interface StaleQuery {
   limit: number;
-  /** Keyset: entries with a larger id (ids are UUIDv7, so this is creation order). */
+  /** Keyset: entries with a smaller id (ids are UUIDv7: newest first, what people are likely to search for). */
   afterId?: string;
+  /** One user's entries only. */
+  userId?: string;
   /** Every live entry, not only the missing or stale ones. */
   all?: boolean;
 }
@@ -19,12 +21,13 @@ export interface StaleQuery {
 export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: string; userId: string }[]> {
   const model = s.ai.embeddingModel;
   const stale = q.all ? sql`true` : sql`(st.entry_id is null or st.model <> ${model} or st.source_updated_at < e.updated_at)`;
-  const after = q.afterId ? sql`and e.id > ${q.afterId}` : sql``;
+  const after = q.afterId ? sql`and e.id < ${q.afterId}` : sql``;
+  const owner = q.userId ? sql`and e.user_id = ${q.userId}` : sql``;
   return rowsOf<{ id: string; userId: string }>(
     await s.db.primary.execute(sql`select e.id, e.user_id as "userId" from entries e
       left join embedding_status st on st.user_id = e.user_id and st.entry_id = e.id
-      where e.deleted_at is null and ${stale} ${after}
-      order by e.id limit ${q.limit}`),
+      where e.deleted_at is null and ${stale} ${after} ${owner}
+      order by e.id desc limit ${q.limit}`),
   );
 }
 
@@ -32,13 +35,16 @@ export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: st
  * Queues every entry `staleEntries` finds, page by page, and returns how many. The job ids carry
  * `run`, so a job that failed for good earlier (and is kept for inspection) does not block a new one.
  */
-export async function enqueueStale(s: Services, opts: { all?: boolean; force?: boolean; max?: number; run: string }): Promise<number> {
+export async function enqueueStale(
+  s: Services,
+  opts: { all?: boolean; force?: boolean; max?: number; userId?: string; run: string },
+): Promise<number> {
   let queued = 0;
   let afterId: string | undefined;
   const max = opts.max ?? Number.POSITIVE_INFINITY;
   while (queued < max) {
     const want = Math.min(500, max - queued);
-    const page = await staleEntries(s, { limit: want, afterId, all: opts.all });
+    const page = await staleEntries(s, { limit: want, afterId, all: opts.all, userId: opts.userId });
     for (const row of page) await enqueueEmbedding(s, { userId: row.userId, entryId: row.id, force: opts.force }, opts.run);
     queued += page.length;
     if (page.length < want) break;
@@ -52,8 +58,7 @@ export async function enqueueStale(s: Services, opts: { all?: boolean; force?: b
  * and a failed job or a model change leaves entries behind in any setup. Runs in the background,
  * bounded by EMBEDDING_SWEEP_MAX per start (0 turns it off).
  */
-export function startEmbeddingSweep(s: Services): Promise<number> {
-  const max = s.env.EMBEDDING_SWEEP_MAX;
+export function startEmbeddingSweep(s: Services, max = s.env.EMBEDDING_SWEEP_MAX): Promise<number> {
   if (max === 0) return Promise.resolve(0);
   return enqueueStale(s, { max, run: `sweep${Date.now()}` })
     .then((n) => {
