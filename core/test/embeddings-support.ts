@@ -1,7 +1,7 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import { textHash } from "../src/services/embeddings";
 import type { Services } from "../src/services";
+import { textHash } from "../src/services/embeddings";
 
 export interface StoredChunk {
   chunkIndex: number;
@@ -20,9 +20,7 @@ export async function storedChunks(s: Services, entryId: string): Promise<Stored
 
 export async function statusOf(s: Services, entryId: string) {
   const [row] = rowsOf<{ model: string; contentHash: string; chunks: number }>(
-    await s.db.primary.execute(
-      sql`select model, content_hash as "contentHash", chunks from embedding_status where entry_id = ${entryId}`,
-    ),
+    await s.db.primary.execute(sql`select model, content_hash as "contentHash", chunks from embedding_status where entry_id = ${entryId}`),
   );
   return row;
 }

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { startFakeNode } from "../../ai-gateway/fake-node/server";
 import { embedText } from "../../ai-gateway/src/builtin/embedder";
 import { CHUNK_CHARS, chunkEntry } from "../src/services/embedding-chunks";
-import { startEmbeddingSweep, staleEntries } from "../src/services/embedding-sweep";
+import { staleEntries, startEmbeddingSweep } from "../src/services/embedding-sweep";
 import { embedEntry } from "../src/services/embeddings";
 import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
 import { createHarness, type Harness } from "./harness";
@@ -102,7 +102,9 @@ describe("embedding pipeline", () => {
     const made = await u.post("/v1/entries", { title: "Draft", content: "first version about apples" });
     await waitEmbedded(h.services, made.body);
     // Make the model slow, start a job for the current text, and edit while it waits.
-    await h.services.db.primary.execute(sql`update entries set content = 'second version about pears', updated_at = now() where id = ${made.body.id}`);
+    await h.services.db.primary.execute(
+      sql`update entries set content = 'second version about pears', updated_at = now() where id = ${made.body.id}`,
+    );
     fake.configure({ latencyMs: 300 });
     const job = embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
     await Bun.sleep(100);

@@ -67,10 +67,16 @@ export function reciprocalRankFusion(lists: string[][]): Map<string, number> {
  * search, and says so (`mode: "keyword"`, `degraded`), rather than failing.
  */
 export async function searchHybrid(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
+  return (await hybridWithChunks(ctx, q)).page;
+}
+
+/** Hybrid search, with each vector-found entry's full matching chunk (for chat retrieval). */
+export async function hybridWithChunks(ctx: Ctx, q: SearchQuery): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
   const depth = Math.max(FUSION_DEPTH, q.limit);
   const [keyword, vector] = await Promise.all([keywordRanking(ctx, q, depth), embedQuery(ctx, q.q).catch((err: unknown) => err)]);
   if (vector instanceof AiUnavailable) {
-    return { ...(await searchKeyword(ctx, { ...q, mode: "keyword" })), nextCursor: null, degraded: "ai-unavailable" };
+    const page = await searchKeyword(ctx, { ...q, mode: "keyword", cursor: undefined });
+    return { page: { ...page, nextCursor: null, degraded: "ai-unavailable" }, chunks: new Map() };
   }
   if (!Array.isArray(vector)) throw vector;
   const nearest = await nearestEntries(ctx, q, depth, vector);
@@ -97,7 +103,7 @@ export async function searchHybrid(ctx: Ctx, q: SearchQuery): Promise<SearchPage
     }
     items.push(hit);
   }
-  return { items, nextCursor: null, mode: "hybrid" };
+  return { page: { items, nextCursor: null, mode: "hybrid" }, chunks: new Map(nearest.map((h) => [h.entryId, h.chunk])) };
 }
 
 /** GET /v1/search: keyword pages by cursor; semantic and hybrid answer one page of the best `limit`. */

@@ -73,10 +73,17 @@ async function chunkCount(tx: Drizzle, userId: string): Promise<number> {
  * has found `k` of this user's chunks (or the exact scan finishes the job), so other users owning
  * most vectors never makes a user's result incomplete.
  */
-export async function nearestChunks(ctx: Ctx, vector: number[], k: number, filters: EntryFilters = {}): Promise<ChunkHit[]> {
+export async function nearestChunks(
+  ctx: Ctx,
+  vector: number[],
+  k: number,
+  filters: EntryFilters = {},
+  opts: { exactScanMaxChunks?: number } = {},
+): Promise<ChunkHit[]> {
   const iterative = await supportsIterativeScan(ctx.s.db);
+  const exactMax = opts.exactScanMaxChunks ?? EXACT_SCAN_MAX_CHUNKS;
   return ctx.s.db.read(ctx.userId).transaction(async (tx) => {
-    if (!iterative || (await chunkCount(tx, ctx.userId)) <= EXACT_SCAN_MAX_CHUNKS) return scan(tx, ctx, vector, k, filters, true);
+    if (!iterative || (await chunkCount(tx, ctx.userId)) <= exactMax) return scan(tx, ctx, vector, k, filters, true);
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(Math.max(EF_SEARCH, k))}, true),
         set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true)`,
