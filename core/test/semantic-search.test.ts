@@ -23,7 +23,13 @@ interface Hit {
   similarity?: number;
   highlights: { title: string; snippet: string };
 }
-type Page = Res<{ items: Hit[]; nextCursor: string | null; mode: string; degraded?: string }>;
+type Page = Res<{
+  items: Hit[];
+  nextCursor: string | null;
+  mode: string;
+  degraded?: string;
+  error?: { code: string; details?: unknown };
+}>;
 
 const search = (u: Client, q: string, extra = ""): Promise<Page> => u.get(`/v1/search?q=${encodeURIComponent(q)}${extra}`);
 
@@ -150,8 +156,8 @@ describe("semantic search", () => {
     fake.configure({ down: true });
     const semantic = await search(u, "review", "&mode=semantic");
     expect(semantic.status).toBe(503);
-    expect(semantic.body.error.code).toBe("UNAVAILABLE");
-    expect(semantic.body.error.details).toMatchObject({ service: "ai-gateway", reason: "ai-unavailable" });
+    expect(semantic.body.error?.code).toBe("UNAVAILABLE");
+    expect(semantic.body.error?.details).toMatchObject({ service: "ai-gateway", reason: "ai-unavailable" });
     const hybrid = await search(u, "review", "&mode=hybrid");
     expect(hybrid.status).toBe(200);
     expect(hybrid.body.mode).toBe("keyword");
@@ -165,7 +171,7 @@ describe("semantic search", () => {
     fake.configure({ down: false, failRate: 1, failStatus: 429 });
     const quota = await search(u, "review", "&mode=semantic");
     expect(quota.status).toBe(429);
-    expect(quota.body.error.code).toBe("RATE_LIMITED");
+    expect(quota.body.error?.code).toBe("RATE_LIMITED");
     fake.configure({ failRate: 0 });
     expect((await search(u, "review", "&mode=semantic")).status).toBe(200);
   });
