@@ -32,6 +32,23 @@ export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: st
 }
 
 /**
+ * How many live entries still need vectors: the missing or stale ones, or with `since` (a database
+ * timestamp, for --all) every one not embedded since then.
+ */
+export async function countUnembedded(s: Services, opts: { userId?: string; since?: string }): Promise<number> {
+  const pending = opts.since
+    ? sql`(st.entry_id is null or st.embedded_at < ${opts.since}::timestamptz)`
+    : sql`(st.entry_id is null or st.model <> ${s.ai.embeddingModel} or st.source_updated_at < e.updated_at)`;
+  const owner = opts.userId ? sql`and e.user_id = ${opts.userId}` : sql``;
+  const [row] = rowsOf<{ n: number }>(
+    await s.db.primary.execute(sql`select count(*)::int as n from entries e
+      left join embedding_status st on st.user_id = e.user_id and st.entry_id = e.id
+      where e.deleted_at is null and ${pending} ${owner}`),
+  );
+  return row?.n ?? 0;
+}
+
+/**
  * Queues every entry `staleEntries` finds, page by page, and returns how many. The job ids carry
  * `run`, so a job that failed for good earlier (and is kept for inspection) does not block a new one.
  */
