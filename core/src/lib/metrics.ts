@@ -37,7 +37,8 @@ export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: b
         if (!queue) return;
         this.reset();
         for (const name of jobSources.names) {
-          const counts = await queue.counts(name).catch(() => null);
+          // BullMQ queues commands while Redis is down: a scrape must not wait for it to come back.
+          const counts = await Promise.race([queue.counts(name).catch(() => null), Bun.sleep(500).then(() => null)]);
           if (!counts) continue;
           for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
         }

@@ -7,7 +7,7 @@ export const EMBEDDINGS_QUEUE = "embeddings";
 /** Texts per gateway call: large enough to batch well on a GPU, small enough to retry cheaply. */
 const EMBED_BATCH = 32;
 /** A write waits this long for its job to reach the queue; beyond it (Redis down) the job is sent on reconnect. */
-const ENQUEUE_WAIT_MS = 250;
+const ENQUEUE_WAIT_MS = 100;
 /** Rounds of "the entry changed while we embedded it, embed again" before leaving it to a retry. */
 const MAX_ROUNDS = 3;
 
@@ -41,7 +41,8 @@ export async function enqueueEmbedding(s: Services, job: EmbeddingJob, version: 
       s.logger.warn({ entryId: job.entryId, err: String(err) }, "could not queue an embedding job");
       return false;
     });
-  await Promise.race([sent, Bun.sleep(ENQUEUE_WAIT_MS)]);
+  // With the cache backend already known to be down, do not make the write wait at all.
+  if (s.kv.healthy) await Promise.race([sent, Bun.sleep(ENQUEUE_WAIT_MS)]);
 }
 
 /** Queues embedding for an entry just written with this title and content. */
