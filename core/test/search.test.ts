@@ -12,7 +12,7 @@ interface Hit {
   rank: number;
   highlights: { title: string; snippet: string };
 }
-type Page = Res<{ items: Hit[]; nextCursor: string | null }>;
+type Page = Res<{ items: Hit[]; nextCursor: string | null; mode?: string }>;
 
 const search = (u: Client, qs: string): Promise<Page> => u.get(`/v1/search?${qs}`);
 const titles = async (u: Client, qs: string) => {

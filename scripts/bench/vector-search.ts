@@ -103,7 +103,7 @@ export async function benchVectorSearch(opts: Partial<Options> = {}): Promise<vo
       const rows = await sql.begin(async (tx) => {
         await tx.unsafe("select set_config('hnsw.iterative_scan', 'relaxed_order', true)");
         return tx.unsafe(`explain select id from ${SCHEMA}.items where user_id = 1 order by embedding <=> $1::vector limit ${K}`, [
-          samples[0]?.v,
+          samples[0]?.v ?? "",
         ]);
       });
       return JSON.stringify(rows).includes("items_hnsw") ? "HNSW index" : "exact (user_id index, sort)";
