@@ -67,8 +67,11 @@ export async function keywordRanking(ctx: Ctx, q: EntryFilters & { q: string }, 
     .limit(n);
 }
 
-/** The entries behind `ids` with their keyword headlines (a query without a match yields the text's start, unmarked). */
-export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[]) {
+/**
+ * The entries behind `ids` with their keyword headlines (a query without a match yields the text's
+ * start, unmarked). `snippets: false` skips the content headline, which re-parses the text.
+ */
+export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[], snippets = true) {
   if (ids.length === 0) return new Map<string, EntryView & { titleHeadline: string; snippet: string }>();
   const query = tsquery(text);
   const rows = await ctx.s.db
@@ -76,7 +79,9 @@ export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[]
     .select({
       ...entryColumns,
       titleHeadline: sql<string>`ts_headline('english', translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
-      snippet: sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`,
+      snippet: snippets
+        ? sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`
+        : sql<string>`''`,
     })
     .from(e)
     .where(and(eq(e.userId, ctx.userId), inArray(e.id, ids)));

@@ -39,6 +39,7 @@ export async function searchSemantic(ctx: Ctx, q: SearchQuery): Promise<SearchPa
     ctx,
     q.q,
     hits.map((h) => h.entryId),
+    false,
   );
   const items: SearchHit[] = [];
   for (const hit of hits) {

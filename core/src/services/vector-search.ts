@@ -62,9 +62,10 @@ async function scan(tx: Drizzle, ctx: Ctx, vector: number[], k: number, filters:
   return rows.map((r) => ({ entryId: r.entryId, chunk: r.chunk, distance: Number(r.distance) })).sort((a, b) => a.distance - b.distance);
 }
 
-async function chunkCount(tx: Drizzle, userId: string): Promise<number> {
-  const [row] = rowsOf<{ n: number }>(await tx.execute(sql`select count(*)::int as n from document_embeddings where user_id = ${userId}`));
-  return row?.n ?? 0;
+/** Whether the user has more than `n` chunks; stops reading at n + 1, however many they have. */
+async function hasMoreChunksThan(tx: Drizzle, userId: string, n: number): Promise<boolean> {
+  const rows = rowsOf(await tx.execute(sql`select 1 from document_embeddings where user_id = ${userId} offset ${n} limit 1`));
+  return rows.length > 0;
 }
 
 /**
@@ -83,7 +84,7 @@ export async function nearestChunks(
   const iterative = await supportsIterativeScan(ctx.s.db);
   const exactMax = opts.exactScanMaxChunks ?? EXACT_SCAN_MAX_CHUNKS;
   return ctx.s.db.read(ctx.userId).transaction(async (tx) => {
-    if (!iterative || (await chunkCount(tx, ctx.userId)) <= exactMax) return scan(tx, ctx, vector, k, filters, true);
+    if (!iterative || !(await hasMoreChunksThan(tx, ctx.userId, exactMax))) return scan(tx, ctx, vector, k, filters, true);
     await tx.execute(
       sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(Math.max(EF_SEARCH, k))}, true),
         set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true)`,
