@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 beforeEach(() => fake.reset());
 
-const embeddingCalls = () => fake.requests().filter((r) => r.path === "/v1/embeddings");
+/** This user's embedding calls: the workers also run other test files' jobs left in the shared queue. */
+const embeddingCalls = (userId: string) => fake.requests().filter((r) => r.path === "/v1/embeddings" && r.headers["x-tcc-user"] === userId);
 const parseVector = (s: string) => s.slice(1, -1).split(",").map(Number);
 
 describe("embedding pipeline", () => {
@@ -33,7 +34,7 @@ describe("embedding pipeline", () => {
     expect(first[0]?.chunkText).toBe("Serviced the bike chain and the brakes.");
     expect(first[0]?.model).toBe(h.services.ai.embeddingModel);
     // What the model embedded: the title, then the chunk, at batch priority for this user.
-    const call = embeddingCalls().at(-1);
+    const call = embeddingCalls(u.info.id).at(-1);
     expect(call?.body.input).toEqual(["Bike day\n\nServiced the bike chain and the brakes."]);
     expect(call?.headers["x-tcc-priority"]).toBe("batch");
     expect(call?.headers["x-tcc-user"]).toBe(u.info.id);
@@ -67,11 +68,11 @@ describe("embedding pipeline", () => {
     const made = await u.post("/v1/entries", { title: "Tagged", content: "Some words about kayaks." });
     await waitEmbedded(h.services, made.body);
     const before = await storedChunks(h.services, made.body.id);
-    const calls = embeddingCalls().length;
+    const calls = embeddingCalls(u.info.id).length;
     expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["water"] })).status).toBe(200);
     // Same text, so the job (if any) ends without a model call.
     await embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
-    expect(embeddingCalls().length).toBe(calls);
+    expect(embeddingCalls(u.info.id).length).toBe(calls);
     expect(await storedChunks(h.services, made.body.id)).toEqual(before);
   });
 
