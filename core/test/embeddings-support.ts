@@ -19,8 +19,10 @@ export async function storedChunks(s: Services, entryId: string): Promise<Stored
 }
 
 export async function statusOf(s: Services, entryId: string) {
-  const [row] = rowsOf<{ model: string; contentHash: string; chunks: number }>(
-    await s.db.primary.execute(sql`select model, content_hash as "contentHash", chunks from embedding_status where entry_id = ${entryId}`),
+  const [row] = rowsOf<{ model: string; contentHash: string; chunks: number; embeddedAt: string }>(
+    await s.db.primary.execute(
+      sql`select model, content_hash as "contentHash", chunks, embedded_at::text as "embeddedAt" from embedding_status where entry_id = ${entryId}`,
+    ),
   );
   return row;
 }
