@@ -1,4 +1,4 @@
-import { rowsOf, schema, type Tx } from "@tcc/db";
+import { schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Services } from "../services";
 import { chunkEntry, embeddingInput } from "./embedding-chunks";
@@ -147,14 +147,4 @@ export async function embedEntry(s: Services, job: EmbeddingJob): Promise<EmbedO
     if (outcome !== "moved") return outcome;
   }
   throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
-}
-
-/** Embedding state of one entry, for diagnostics and tests. */
-export async function embeddingState(db: Tx, userId: string, entryId: string) {
-  const [row] = rowsOf<{ model: string; chunks: number; vectors: number; embeddedAt: string }>(
-    await db.execute(sql`select s.model, s.chunks, s.embedded_at as "embeddedAt",
-      (select count(*)::int from document_embeddings where user_id = ${userId} and entry_id = ${entryId}) as vectors
-      from embedding_status s where s.user_id = ${userId} and s.entry_id = ${entryId}`),
-  );
-  return row ?? null;
 }
