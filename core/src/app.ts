@@ -11,6 +11,8 @@ import { protect } from "./middleware/protect";
 import { limitByIp } from "./middleware/rate-limit";
 import { registerApiKeys } from "./routes/api-keys";
 import { registerAuth } from "./routes/auth";
+import { registerChat } from "./routes/chat";
+import { registerConversations } from "./routes/conversations";
 import { registerEntries } from "./routes/entries";
 import { registerFiles } from "./routes/files";
 import { registerGalleries } from "./routes/galleries";
@@ -79,6 +81,8 @@ export function createApp(services: Services): App {
   registerGalleries(app);
   registerGalleryPage(app);
   registerSearch(app);
+  registerChat(app);
+  registerConversations(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

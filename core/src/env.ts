@@ -37,6 +37,13 @@ export const EnvSchema = z.object({
   AI_CHAT_MODEL: z.string().min(1).default(BUILTIN_MODELS.chat),
   AI_EMBEDDING_MODEL: z.string().min(1).default(BUILTIN_MODELS.embedding),
   AI_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+  /** Chat: entries retrieved for each question and put before the model. */
+  CHAT_CONTEXT_ENTRIES: z.coerce.number().int().min(0).max(20).default(5),
+  /** Chat: earlier messages of the conversation sent back to the model. */
+  CHAT_HISTORY_MESSAGES: z.coerce.number().int().min(0).max(200).default(20),
+  /** query_log (the chat's SQL tool): statement timeout and rows shown to the model. */
+  QUERY_LOG_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(2_000),
+  QUERY_LOG_MAX_ROWS: z.coerce.number().int().positive().max(1_000).default(100),
   EMBEDDING_DIMS: z.coerce.number().int().positive().max(2000).default(768),
 
   REDIS_URL: z.string().url().optional(), // absent → in-memory cache, limits and denylist

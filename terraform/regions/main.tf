@@ -29,7 +29,23 @@ module "core" {
   app_secret            = each.value.app_secret
   ingress_hosts         = each.value.ingress_hosts
   ingress_source_ranges = each.value.ingress_source_ranges
-  env                   = merge({ PUBLIC_URL = var.public_url }, each.value.env)
+  # The gateway's address is fixed by its module's name and port, so core does not wait on it.
+  env = merge({ PUBLIC_URL = var.public_url, AI_GATEWAY_URL = "http://tcc-ai-gateway.tcc-prod.svc.cluster.local:8090" }, each.value.env)
 
   prometheus_rules = each.value.prometheus_operator ? file("${path.module}/../../deploy/prometheus/alerts.yml") : null
+}
+
+# The AI gateway beside core in every region. With no lmstudio_nodes it serves its built-in
+# provider (local embeddings, extractive answers), so core's AI routes work before GPUs exist.
+module "ai_gateway" {
+  source   = "../modules/ai-gateway-k8s"
+  for_each = local.selected
+
+  region         = each.key
+  namespace      = module.core[each.key].namespace
+  image          = var.ai_gateway_image
+  replicas       = each.value.ai_gateway_replicas
+  lmstudio_nodes = each.value.lmstudio_nodes
+  app_secret     = each.value.ai_gateway_secret
+  env            = each.value.ai_gateway_env
 }

@@ -11,6 +11,8 @@ variable "regions" {
       ingress_source_ranges  CIDRs allowed to reach the ingress (Cloudflare's ranges)
       env              extra non-secret core settings (core/src/env.ts), e.g. DB_POOL_MAX
       prometheus_operator  true where kube-prometheus-stack runs: adds PodMonitor + rules
+      lmstudio_nodes   this region's LM Studio GPU nodes (url, maxConcurrent, models)
+      ai_gateway_replicas, ai_gateway_secret (REDIS_URL, AI_GATEWAY_TOKEN), ai_gateway_env
   EOT
   type = map(object({
     kube_context          = string
@@ -23,6 +25,14 @@ variable "regions" {
     ingress_source_ranges = optional(list(string), [])
     env                   = optional(map(string), {})
     prometheus_operator   = optional(bool, false)
+    lmstudio_nodes = optional(list(object({
+      url           = string
+      maxConcurrent = optional(number, 4)
+      models        = optional(list(string))
+    })), [])
+    ai_gateway_replicas = optional(number, 2)
+    ai_gateway_secret   = optional(string, "tcc-ai-gateway-secrets")
+    ai_gateway_env      = optional(map(string), {})
   }))
 
   validation {
@@ -45,4 +55,14 @@ variable "public_url" {
   description = "The API's public origin (PUBLIC_URL), the same in every region: clients never see regional hosts."
   type        = string
   default     = "https://api.tcclog.com"
+}
+
+variable "ai_gateway_image" {
+  description = "ai-gateway image built from ai-gateway/Dockerfile (pin a tag or digest)."
+  type        = string
+
+  validation {
+    condition     = !endswith(var.ai_gateway_image, ":latest") && can(regex("[:@]", var.ai_gateway_image))
+    error_message = "Pin ai_gateway_image to a tag or digest."
+  }
 }

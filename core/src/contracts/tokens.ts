@@ -27,5 +27,7 @@ export const SCOPES = [
   "files:write",
   "galleries:read",
   "galleries:write",
+  "chat:read",
+  "chat:write",
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -33,7 +33,9 @@ export async function embedQuery(ctx: Ctx, text: string): Promise<number[]> {
       userId: ctx.userId,
       texts: [text],
       priority: "interactive",
-      signal: AbortSignal.timeout(QUERY_EMBED_TIMEOUT_MS),
+      signal: ctx.signal
+        ? AbortSignal.any([ctx.signal, AbortSignal.timeout(QUERY_EMBED_TIMEOUT_MS)])
+        : AbortSignal.timeout(QUERY_EMBED_TIMEOUT_MS),
     });
   } catch (err) {
     ctx.s.logger.warn({ err: String(err), status: statusOf(err) }, "query embedding failed");

@@ -1,22 +1,26 @@
 import type { ContextEntry } from "../contracts/ai";
 import type { Ctx } from "../services";
+import { CONTEXT_TEXT_CHARS, toContextEntry } from "./chat/context";
 import { hybridWithChunks } from "./semantic-search";
 
-/** Whole entries up to this size go to the model; longer ones are represented by their best chunk. */
-const FULL_TEXT_CHARS = 1_500;
-
 /**
- * Retrieval for chat: the user's live entries most relevant to `query`, hybrid (keyword and
- * meaning) when the AI gateway answers, keyword alone when it does not. Never another user's.
+ * Retrieval for chat: the caller's live entries most relevant to a question, hybrid (keyword and
+ * meaning, fused) when the AI gateway answers, keyword alone when it does not. Never another
+ * user's. A question is not a search expression: for the keyword side its words are OR-ed, so
+ * an entry need not contain every word of "how many runs did I log in March?"; the vector side
+ * embeds the question as asked. A long entry is represented by the chunk that matched.
  */
 export async function searchEntriesForChat(ctx: Ctx, query: string, limit: number): Promise<ContextEntry[]> {
-  const q = query.trim().slice(0, 500);
-  if (!q || limit < 1) return [];
-  const { page, chunks } = await hybridWithChunks(ctx, { q, mode: "hybrid", limit: Math.min(limit, 100) });
+  const words = query.match(/[\p{L}\p{N}]+/gu)?.slice(0, 32) ?? [];
+  if (words.length === 0 || limit <= 0) return [];
+  const { page, chunks } = await hybridWithChunks(
+    ctx,
+    { q: words.join(" OR "), mode: "hybrid", limit: Math.min(limit, 100) },
+    { vectorText: query.trim().slice(0, 2_000) },
+  );
   return page.items.map(({ entry }) => {
     const chunk = chunks.get(entry.id);
-    let text = entry.content || entry.title;
-    if (text.length > FULL_TEXT_CHARS) text = chunk ? `…${chunk}…` : `${text.slice(0, FULL_TEXT_CHARS)}…`;
-    return { id: entry.id, title: entry.title, date: entry.occurredAt, text };
+    if (entry.content.length > CONTEXT_TEXT_CHARS && chunk) return { ...toContextEntry(entry), text: `…${chunk}…` };
+    return toContextEntry(entry);
   });
 }

@@ -71,10 +71,20 @@ export async function searchHybrid(ctx: Ctx, q: SearchQuery): Promise<SearchPage
   return (await hybridWithChunks(ctx, q)).page;
 }
 
-/** Hybrid search, with each vector-found entry's full matching chunk (for chat retrieval). */
-export async function hybridWithChunks(ctx: Ctx, q: SearchQuery): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
+/**
+ * Hybrid search, with each vector-found entry's full matching chunk (for chat retrieval), and
+ * optionally another text to embed than the keyword query.
+ */
+export async function hybridWithChunks(
+  ctx: Ctx,
+  q: SearchQuery,
+  opts: { vectorText?: string } = {},
+): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
   const depth = Math.max(FUSION_DEPTH, q.limit);
-  const [keyword, vector] = await Promise.all([keywordRanking(ctx, q, depth), embedQuery(ctx, q.q).catch((err: unknown) => err)]);
+  const [keyword, vector] = await Promise.all([
+    keywordRanking(ctx, q, depth),
+    embedQuery(ctx, opts.vectorText ?? q.q).catch((err: unknown) => err),
+  ]);
   if (vector instanceof AiUnavailable) {
     const page = await searchKeyword(ctx, { ...q, mode: "keyword", cursor: undefined });
     return { page: { ...page, nextCursor: null, degraded: "ai-unavailable" }, chunks: new Map() };

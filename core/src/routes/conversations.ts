@@ -1,0 +1,71 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import * as conversations from "../services/conversations";
+import type { App } from "../types";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "./common";
+
+const Citation = z.object({ entryId: Uuid, title: z.string(), date: z.string() }).openapi("Citation");
+
+const Message = z
+  .object({
+    id: Uuid,
+    role: z.enum(["user", "assistant"]),
+    content: z.string(),
+    toolCalls: z.array(z.object({ name: z.string(), arguments: z.string(), ok: z.boolean() })),
+    citations: z.array(Citation),
+    createdAt: z.string(),
+  })
+  .openapi("Message");
+
+const Conversation = z
+  .object({
+    id: Uuid,
+    title: z.string().nullable().openapi({ description: "The first question, shortened" }),
+    createdAt: z.string(),
+    updatedAt: z.string().openapi({ description: "When the last message was added" }),
+  })
+  .openapi("Conversation");
+
+const ConversationWithMessages = Conversation.extend({ messages: z.array(Message) }).openapi("ConversationWithMessages");
+
+const tags = ["chat"];
+
+export function registerConversations(app: App) {
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/conversations",
+      tags,
+      security,
+      request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
+      responses: { 200: json(page(Conversation, "ConversationPage"), "Your conversations, most recently active first"), ...errorResponses },
+    }),
+    async (c) => c.json(await conversations.listConversations(ctxOf(c, "chat:read"), c.req.valid("query")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/conversations/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 200: json(ConversationWithMessages, "The conversation and its messages, oldest first"), ...errorResponses },
+    }),
+    async (c) => c.json(await conversations.getConversation(ctxOf(c, "chat:read"), c.req.valid("param").id), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "delete",
+      path: "/v1/conversations/{id}",
+      tags,
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: "Deleted with its messages" }, ...errorResponses },
+    }),
+    async (c) => {
+      await conversations.deleteConversation(ctxOf(c, "chat:write"), c.req.valid("param").id);
+      return c.body(null, 204);
+    },
+  );
+}
