@@ -88,11 +88,15 @@ export async function nearestChunks(
   return ctx.s.db.read(ctx.userId).transaction(async (tx) => {
     if (!iterative || !(await hasMoreChunksThan(tx, ctx.userId, exactMax))) return scan(tx, ctx, vector, k, filters, true);
     await tx.execute(
+      // enable_sort off: the planner prices a 768-dim distance like any operator and would rather
+      // compute thousands of them and sort; the index's own order is the only sort-free plan.
       sql`select set_config('hnsw.iterative_scan', 'relaxed_order', true), set_config('hnsw.ef_search', ${String(Math.max(EF_SEARCH, k))}, true),
-        set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true)`,
+        set_config('hnsw.max_scan_tuples', ${String(MAX_SCAN_TUPLES)}, true), set_config('enable_sort', 'off', true)`,
     );
     const hits = await scan(tx, ctx, vector, k, filters, false);
-    return hits.length >= k ? hits : scan(tx, ctx, vector, k, filters, true);
+    if (hits.length >= k) return hits;
+    await tx.execute(sql`select set_config('enable_sort', 'on', true)`);
+    return scan(tx, ctx, vector, k, filters, true);
   });
 }
 
