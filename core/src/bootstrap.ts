@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
 import { type AiClient, GatewayClient } from "./ai/client";
@@ -79,8 +80,10 @@ export function openAiClient(env: Env, logger: Logger = createLogger(env.LOG_LEV
     timeoutMs: env.AI_TIMEOUT_MS,
   };
   if (env.AI_GATEWAY_URL) return new GatewayClient({ ...common, baseUrl: env.AI_GATEWAY_URL });
-  const gateway = startEmbeddedGateway({ dims: env.EMBEDDING_DIMS, logLevel: env.LOG_LEVEL, logger });
-  return new GatewayClient({ ...common, baseUrl: gateway.url, onClose: () => gateway.stop() });
+  // A token of its own, so the child's loopback port serves only this process.
+  const token = env.AI_GATEWAY_TOKEN ?? randomBytes(24).toString("base64url");
+  const gateway = startEmbeddedGateway({ dims: env.EMBEDDING_DIMS, logLevel: env.LOG_LEVEL, logger, token });
+  return new GatewayClient({ ...common, token, baseUrl: gateway.url, onClose: () => gateway.stop() });
 }
 
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */

@@ -41,10 +41,10 @@ describe("embedded gateway launcher", () => {
        console.log("AI gateway listening at http://127.0.0.1:45678");
        setInterval(() => {}, 1000);`,
     );
-    const gw = startEmbeddedGateway({ dims: 384, logLevel: "warn", logger, entry });
+    const gw = startEmbeddedGateway({ dims: 384, logLevel: "warn", logger, entry, token: "t0ken" });
     expect(await gw.url).toBe("http://127.0.0.1:45678");
     const { env, pid } = JSON.parse(readFileSync(envFile, "utf8"));
-    expect(env).toMatchObject({ PORT: "0", HOST: "127.0.0.1", EMBEDDING_DIMS: "384", LOG_LEVEL: "warn" });
+    expect(env).toMatchObject({ PORT: "0", HOST: "127.0.0.1", EMBEDDING_DIMS: "384", LOG_LEVEL: "warn", AI_GATEWAY_TOKEN: "t0ken" });
     // No LM Studio nodes (built-in provider), and none of core's own secrets or database.
     expect(env.LMSTUDIO_NODES).toBeUndefined();
     expect(env.DATABASE_URL).toBeUndefined();
@@ -54,7 +54,7 @@ describe("embedded gateway launcher", () => {
   });
 
   test("a gateway that exits before listening, or never says so, is a clear error and no orphan", async () => {
-    const exits = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, entry: script("exit", "process.exit(3);") });
+    const exits = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, token: "t", entry: script("exit", "process.exit(3);") });
     await expect(exits.url).rejects.toThrow("AI gateway exited (code 3) before listening");
 
     const pidFile = join(dir, "pid");
@@ -62,6 +62,7 @@ describe("embedded gateway launcher", () => {
       dims: 8,
       logLevel: "silent",
       logger,
+      token: "t",
       timeoutMs: 300,
       entry: script(
         "hang",
@@ -73,7 +74,7 @@ describe("embedded gateway launcher", () => {
     for (let i = 0; i < 50 && alive(pid); i++) await Bun.sleep(20);
     expect(alive(pid)).toBe(false);
 
-    const missing = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, entry: join(dir, "absent.ts") });
+    const missing = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, token: "t", entry: join(dir, "absent.ts") });
     await expect(missing.url).rejects.toThrow("is missing and AI_GATEWAY_URL is not set");
   });
 });

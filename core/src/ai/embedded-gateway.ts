@@ -20,6 +20,8 @@ export function parseListeningLine(line: string): string | null {
 
 export interface EmbeddedGatewayOptions {
   dims: number;
+  /** Bearer token the child requires on /v1: other local processes cannot use its loopback port. */
+  token: string;
   logLevel: string;
   logger: Logger;
   /** For tests; defaults to the repository's ai-gateway. */
@@ -48,7 +50,14 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
   }
   const child = Bun.spawn([process.execPath, entry], {
     // Only what the gateway needs: core's database and secrets stay out of its environment.
-    env: { PATH: process.env.PATH ?? "", PORT: "0", HOST: "127.0.0.1", EMBEDDING_DIMS: String(opts.dims), LOG_LEVEL: opts.logLevel },
+    env: {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      HOST: "127.0.0.1",
+      EMBEDDING_DIMS: String(opts.dims),
+      LOG_LEVEL: opts.logLevel,
+      AI_GATEWAY_TOKEN: opts.token,
+    },
     stdin: "ignore",
     stdout: "pipe",
     stderr: "inherit",
