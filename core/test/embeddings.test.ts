@@ -148,6 +148,18 @@ describe("embedding pipeline", () => {
     expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
   });
 
+  test("staleness is the text, computed alike in SQL and here: unicode text is current, a tags-only edit is not stale", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Café ☕ 日記", content: "Naïve résumé 🚲 — ünïcödé\nsecond line" });
+    await waitEmbedded(h.services, made.body);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["travel"] })).status).toBe(200);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    // A text change made behind the app's back (no job queued) is found.
+    await h.services.db.primary.execute(sql`update entries set content = content || '!' where id = ${made.body.id}`);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
+  });
+
   test("vectors of another model count as stale", async () => {
     const u = await h.user();
     const made = await u.post("/v1/entries", { title: "Model change", content: "embedded by an older model" });

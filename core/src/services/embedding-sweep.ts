@@ -1,7 +1,7 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import type { Services } from "../services";
-import { enqueueEmbedding } from "./embeddings";
+import { enqueueEmbedding, textHashSql } from "./embeddings";
 
 export interface StaleQuery {
   limit: number;
@@ -15,12 +15,11 @@ export interface StaleQuery {
 
 /**
  * Live entries whose vectors are missing, were made by another model than AI_EMBEDDING_MODEL, or
- * predate the entry's last update (which may have been tags only: the job then sees the same
- * text and only notes the version).
+ * from another title and content than the entry has now (a tags-only edit does not count).
  */
 export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: string; userId: string }[]> {
   const model = s.ai.embeddingModel;
-  const stale = q.all ? sql`true` : sql`(st.entry_id is null or st.model <> ${model} or st.source_updated_at < e.updated_at)`;
+  const stale = q.all ? sql`true` : sql`(st.entry_id is null or st.model <> ${model} or st.content_hash <> ${textHashSql})`;
   const after = q.afterId ? sql`and e.id < ${q.afterId}` : sql``;
   const owner = q.userId ? sql`and e.user_id = ${q.userId}` : sql``;
   return rowsOf<{ id: string; userId: string }>(
@@ -38,7 +37,7 @@ export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: st
 export async function countUnembedded(s: Services, opts: { userId?: string; since?: string }): Promise<number> {
   const pending = opts.since
     ? sql`(st.entry_id is null or st.embedded_at < ${opts.since}::timestamptz)`
-    : sql`(st.entry_id is null or st.model <> ${s.ai.embeddingModel} or st.source_updated_at < e.updated_at)`;
+    : sql`(st.entry_id is null or st.model <> ${s.ai.embeddingModel} or st.content_hash <> ${textHashSql})`;
   const owner = opts.userId ? sql`and e.user_id = ${opts.userId}` : sql``;
   const [row] = rowsOf<{ n: number }>(
     await s.db.primary.execute(sql`select count(*)::int as n from entries e

@@ -22,10 +22,19 @@ const d = schema.documentEmbeddings;
 const st = schema.embeddingStatus;
 const e = schema.entries;
 
-/** What the stored vectors were made from; a job whose hash no longer matches the entry is stale. */
+/**
+ * What the stored vectors were made from; a job whose hash no longer matches the entry is stale.
+ * sha256 over the hex sha256 of title and of content, so SQL can compute the same (textHashSql).
+ */
 export function textHash(title: string, content: string): string {
-  return new Bun.CryptoHasher("sha256").update(title).update("\u0000").update(content).digest("hex");
+  const hex = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(hex(title) + hex(content)).digest("hex");
 }
+
+/** textHash of the `entries` row aliased `e`, in SQL: lets the sweep compare without reading any text out. */
+export const textHashSql = sql.raw(
+  `encode(sha256(convert_to(encode(sha256(convert_to(e.title, 'UTF8')), 'hex') || encode(sha256(convert_to(e.content, 'UTF8')), 'hex'), 'UTF8')), 'hex')`,
+);
 
 /**
  * Queues (re-)embedding an entry. The job id names the text version, so a burst of saves of the
@@ -114,9 +123,6 @@ export async function embedEntry(s: Services, job: EmbeddingJob): Promise<EmbedO
       .from(st)
       .where(and(eq(st.userId, job.userId), eq(st.entryId, job.entryId)));
     if (!job.force && status?.model === model && status.hash === hash) {
-      // Only tags or files changed: note the version as seen, so the sweep stops offering it.
-      await s.db.primary.execute(sql`update embedding_status s set source_updated_at = e.updated_at from entries e
-        where s.user_id = ${job.userId} and s.entry_id = ${job.entryId} and e.user_id = s.user_id and e.id = s.entry_id`);
       return "unchanged";
     }
     const chunks = chunkEntry(source.title, source.content);

@@ -34,8 +34,8 @@ export const documentEmbeddings = pgTable(
 /**
  * What each entry's stored vectors were made from, one row per embedded entry. Kept apart from
  * `entries` because updating an entry row recomputes its generated tsvector. The start-up sweep
- * finds entries with no row, an older `source_updated_at` or another model; the embedding job
- * skips the model call when the text hash and model still match.
+ * finds entries with no row, another text hash (computed in SQL) or another model; the embedding
+ * job skips the model call when the text hash and model still match.
  */
 export const embeddingStatus = pgTable(
   "embedding_status",
@@ -45,7 +45,7 @@ export const embeddingStatus = pgTable(
       .notNull()
       .references(() => entries.id, { onDelete: "cascade" }),
     model: text("model").notNull(),
-    /** sha256 of the embedded title and content. */
+    /** sha256 of the embedded title and content (see textHash in core's services/embeddings.ts). */
     contentHash: text("content_hash").notNull(),
     /** entries.updated_at of the version embedded. */
     sourceUpdatedAt: timestamp("source_updated_at", { withTimezone: true, mode: "date" }).notNull(),
