@@ -168,4 +168,36 @@ describe("embedding pipeline", () => {
     await h.services.db.primary.execute(sql`update embedding_status set model = 'old-model' where entry_id = ${made.body.id}`);
     expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
   });
+
+  test("GET /v1/entries/{id}/embedding says pending, current or stale; 404 for trashed and other users' entries; 400 for a bad id", async () => {
+    const u = await h.user();
+    const other = await h.user();
+    fake.configure({ failRate: 1 });
+    const made = await u.post("/v1/entries", { title: "State", content: "where do my vectors stand" });
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).body).toEqual({
+      state: "pending",
+      model: null,
+      chunks: 0,
+      embeddedAt: null,
+    });
+    fake.configure({ failRate: 0 });
+    await waitEmbedded(h.services, made.body, undefined, 20_000);
+    const current = await u.get(`/v1/entries/${made.body.id}/embedding`);
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({ state: "current", model: h.services.ai.embeddingModel, chunks: 1 });
+    expect(Date.parse(current.body.embeddedAt)).toBeGreaterThan(0);
+    await h.services.db.primary.execute(sql`update embedding_status set model = 'old-model' where entry_id = ${made.body.id}`);
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).body.state).toBe("stale");
+
+    expect((await other.get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(404);
+    expect((await u.get(`/v1/entries/${crypto.randomUUID()}/embedding`)).status).toBe(404);
+    const bad = await u.get("/v1/entries/not-a-uuid/embedding");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("VALIDATION_FAILED");
+    const key = async (scopes: string[]) => u.withToken((await u.post("/v1/api-keys", { name: "k", scopes })).body.key);
+    expect((await (await key(["entries:read"])).get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(200);
+    expect((await (await key(["links:read"])).get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(403);
+    expect((await u.del(`/v1/entries/${made.body.id}`)).status).toBe(204);
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(404);
+  }, 30_000);
 });

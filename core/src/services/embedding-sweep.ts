@@ -1,6 +1,7 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Services } from "../services";
+import { notFound } from "../errors";
+import type { Ctx, Services } from "../services";
 import { enqueueEmbedding, textHashSql } from "./embeddings";
 
 export interface StaleQuery {
@@ -85,4 +86,30 @@ export function startEmbeddingSweep(s: Services, max = s.env.EMBEDDING_SWEEP_MAX
       s.logger.warn({ err: String(err) }, "embedding sweep failed; entries missing vectors stay unqueued until the next start");
       return 0;
     });
+}
+
+export interface EmbeddingState {
+  /** current: vectors of this text and model; stale: of an older text or another model; pending: none yet. */
+  state: "current" | "stale" | "pending";
+  model: string | null;
+  chunks: number;
+  embeddedAt: string | null;
+}
+
+/** Where a live entry of the caller's stands; 404 for a missing, trashed or foreign one. */
+export async function embeddingStateOf(ctx: Ctx, entryId: string): Promise<EmbeddingState> {
+  const [row] = rowsOf<{ model: string | null; chunks: number | null; embeddedAt: Date | string | null; current: boolean | null }>(
+    await ctx.s.db.read(ctx.userId).execute(sql`select st.model, st.chunks, st.embedded_at as "embeddedAt",
+        (st.model = ${ctx.s.ai.embeddingModel} and st.content_hash = ${textHashSql}) as current
+      from entries e left join embedding_status st on st.user_id = e.user_id and st.entry_id = e.id
+      where e.user_id = ${ctx.userId} and e.id = ${entryId} and e.deleted_at is null`),
+  );
+  if (!row) throw notFound("Entry");
+  if (row.model === null) return { state: "pending", model: null, chunks: 0, embeddedAt: null };
+  return {
+    state: row.current ? "current" : "stale",
+    model: row.model,
+    chunks: row.chunks ?? 0,
+    embeddedAt: row.embeddedAt ? new Date(row.embeddedAt).toISOString() : null,
+  };
 }
