@@ -10,7 +10,7 @@ export const RRF_K = 60;
 /** How deep each list is read before fusing: enough that an entry ranked well by one side is not lost. */
 const FUSION_DEPTH = 50;
 /** Chunks fetched per wanted entry: long entries contribute several chunks to the nearest list. */
-const CHUNKS_PER_ENTRY = 3;
+const CHUNKS_PER_ENTRY = 2;
 const SNIPPET_CHARS = 280;
 
 // markHighlights reads these as marks and stand-ins; a chunk has no matches to mark.
@@ -81,16 +81,21 @@ export async function hybridWithChunks(
   opts: { vectorText?: string } = {},
 ): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
   const depth = Math.max(FUSION_DEPTH, q.limit);
-  const [keyword, vector] = await Promise.all([
+  // The keyword ranking runs while the query is embedded and the vectors searched.
+  const [keyword, nearest] = await Promise.all([
     keywordRanking(ctx, q, depth),
-    embedQuery(ctx, opts.vectorText ?? q.q).catch((err: unknown) => err),
+    embedQuery(ctx, opts.vectorText ?? q.q).then(
+      (vector) => nearestEntries(ctx, q, depth, vector),
+      (err: unknown) => {
+        if (err instanceof AiUnavailable) return null;
+        throw err;
+      },
+    ),
   ]);
-  if (vector instanceof AiUnavailable) {
+  if (nearest === null) {
     const page = await searchKeyword(ctx, { ...q, mode: "keyword", cursor: undefined });
     return { page: { ...page, nextCursor: null, degraded: "ai-unavailable" }, chunks: new Map() };
   }
-  if (!Array.isArray(vector)) throw vector;
-  const nearest = await nearestEntries(ctx, q, depth, vector);
   const scores = reciprocalRankFusion([keyword.map((k) => k.id), nearest.map((h) => h.entryId)]);
   const top = [...scores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).slice(0, q.limit);
   const keywordIds = new Set(keyword.map((k) => k.id));
