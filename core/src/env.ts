@@ -106,6 +106,12 @@ export const EnvSchema = z.object({
   EMBEDDING_SWEEP_MAX: z.coerce.number().int().nonnegative().default(1000),
   /** Embedding jobs one process runs at once; the gateway queues and schedules beyond that. */
   EMBEDDING_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /**
+   * Vector matches less similar than this (cosine) are not results: nearest is not the same as
+   * related. 0.05 suits the built-in embedder, where unrelated texts score about 0; a real model
+   * scores unrelated text higher (0.2-0.5), so raise it with one.
+   */
+  SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.05),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });

@@ -28,9 +28,11 @@ export function chunkSnippet(chunk: string): string {
   return markHighlights(text);
 }
 
-/** Entries nearest in meaning, best chunk per entry. */
+/** Entries nearest in meaning, best chunk per entry, at least SEARCH_MIN_SIMILARITY alike. */
 async function nearestEntries(ctx: Ctx, q: SearchQuery, n: number, vector: number[]): Promise<ChunkHit[]> {
-  return bestPerEntry(await nearestChunks(ctx, vector, n * CHUNKS_PER_ENTRY, q)).slice(0, n);
+  const maxDistance = 1 - ctx.s.env.SEARCH_MIN_SIMILARITY;
+  const hits = await nearestChunks(ctx, vector, n * CHUNKS_PER_ENTRY, q);
+  return bestPerEntry(hits.filter((h) => h.distance <= maxDistance)).slice(0, n);
 }
 
 export async function searchSemantic(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
