@@ -6,6 +6,7 @@ import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
+import { requeuePendingImages } from "./images/sweep";
 import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
 import { registerJobs } from "./jobs/register";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
@@ -106,7 +107,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   }
   const metrics = createMetrics({ db, kv });
   const jobs: JobQueue = env.REDIS_URL
-    ? new BullMqJobQueue(() => connectJobRedis(env.REDIS_URL as string), logger, metrics)
+    ? new BullMqJobQueue(() => connectJobRedis(env.REDIS_URL as string), logger, metrics, env.JOB_QUEUE_PREFIX)
     : new MemoryJobQueue(logger, metrics);
   metrics.jobSources.queue = jobs;
   metrics.poolMax.set({ pool: "primary" }, db.driver === "pglite" ? 1 : env.DB_POOL_MAX);
@@ -135,7 +136,10 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     clock: () => new Date(),
   };
   registerJobs(services);
-  if (env.JOB_WORKERS === "on") await jobs.start();
+  if (env.JOB_WORKERS === "on") {
+    await jobs.start();
+    if (jobs.kind === "memory") await requeuePendingImages(services);
+  }
   return services;
 }
 

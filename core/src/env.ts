@@ -95,6 +95,10 @@ export const EnvSchema = z.object({
     .int()
     .positive()
     .default(5 * 1024 * 1024 * 1024),
+  /** Images with more pixels than this get no derivatives (decoding them would take too much memory). */
+  IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000),
+  /** Image derivative jobs run at once per process (each decodes one image; libvips threads inside). */
+  IMAGE_JOB_CONCURRENCY: z.coerce.number().int().positive().default(1),
   /** HMAC key for signed download URLs. Absent → generated once under DATA_DIR/keys. */
   FILE_URL_SECRET: z.string().min(32).optional(),
   CACHE_TTL_S: z.coerce.number().int().positive().default(300),
@@ -112,6 +116,8 @@ export const EnvSchema = z.object({
    * scores unrelated text higher (0.2-0.5), so raise it with one.
    */
   SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.05),
+  /** Redis key prefix of the BullMQ queues; deployments (or test runs) sharing one Redis each take their own. */
+  JOB_QUEUE_PREFIX: z.string().min(1).default("tcc:jobs"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
 });

@@ -62,8 +62,9 @@ describe("files: upload, read back, download", () => {
     expect(res.status).toBe(201);
     const file = await res.json();
     expect(file).toMatchObject({ name: "dot.png", mime: "image/png", size: PNG.length, sha256: sha(PNG) });
-    expect(file.metadata).toEqual({ size: PNG.length, mime: "image/png", declaredType: "image/png" });
-    expect((await a.get(`/v1/files/${file.id}`)).body).toEqual(file);
+    expect(file.metadata).toEqual({ size: PNG.length, mime: "image/png", declaredType: "image/png", keepLocation: false });
+    // The image job may have added what it learnt by now; nothing the upload recorded changes.
+    expect((await a.get(`/v1/files/${file.id}`)).body).toEqual({ ...file, metadata: expect.objectContaining(file.metadata) });
 
     const dl = await a.fetch("GET", `/v1/files/${file.id}/content`);
     expect(dl.status).toBe(200);
@@ -72,7 +73,13 @@ describe("files: upload, read back, download", () => {
     expect(dl.headers.get("etag")).toBe(`"${sha(PNG)}"`);
     expect(dl.headers.get("x-content-type-options")).toBe("nosniff");
     expect(dl.headers.get("content-disposition")).toBe(`inline; filename="dot.png"; filename*=UTF-8''dot.png`);
-    expect(await leftovers(h, a.info.id)).toEqual([`users/${a.info.id}/${sha(PNG)}`]);
+    await h.services.jobs.drain("images"); // its two WebP derivatives are stored beside it
+    const stored = await leftovers(h, a.info.id);
+    expect(stored).toHaveLength(3);
+    expect(stored).toContain(`users/${a.info.id}/${sha(PNG)}`);
+    const derived = stored.filter((k) => k.includes("/derivatives/"));
+    expect(derived.map((k) => k.replace(/^.*-(\d+)\.webp$/, "$1")).sort()).toEqual(["1280", "320"]);
+    for (const k of derived) expect(k).toStartWith(`users/${a.info.id}/derivatives/${file.id}/`);
   });
 
   test("a raw PUT streams the body; the same bytes again return the existing file, stored once", async () => {

@@ -35,12 +35,23 @@ test(
         [60, 180, 90],
         [60, 100, 220],
       ];
+      const fileIds: string[] = [];
       for (const [i, colour] of colours.entries()) {
-        const f = await api("PUT", `/v1/files?name=c${i}.png`, png(64, 48, colour), token, "image/png");
+        const f = await api("PUT", `/v1/files?name=c${i}.png`, png(800, 600, colour), token, "image/png");
         expect(f.status).toBe(201);
+        fileIds.push(f.body.id);
         expect(
           (await api("POST", `/v1/galleries/${g.body.id}/items`, { fileId: f.body.id, caption: `Colour ${i + 1}` }, token)).status,
         ).toBe(201);
+      }
+
+      // The embedded server makes the derivatives in process, shortly after each upload answered.
+      for (const id of fileIds) {
+        const deadline = Date.now() + 30_000;
+        while (!(await api("GET", `/v1/files/${id}`, undefined, token)).body.metadata.derivatives) {
+          if (Date.now() > deadline) throw new Error(`no derivatives for ${id} after 30 s`);
+          await Bun.sleep(100);
+        }
       }
 
       browser = await chromium.launch({
@@ -71,7 +82,7 @@ test(
         const img = thumbs.nth(i);
         await img.scrollIntoViewIfNeeded();
         await page.waitForFunction((el) => (el as unknown as Img).complete, await img.elementHandle(), { timeout: 10_000 });
-        expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(64);
+        expect(await img.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(320); // the thumbnail, not the 800 px original
         expect(await img.isVisible()).toBe(true);
       }
       await expect(page.locator("figcaption").first().textContent()).resolves.toBe("Colour 1");
@@ -85,7 +96,7 @@ test(
       expect(new URL(page.url()).hash).toBe("#item-1");
       await lightbox.waitFor({ state: "visible", timeout: 10_000 });
       await page.waitForFunction((el) => (el as unknown as Img).complete, await lightbox.elementHandle(), { timeout: 10_000 });
-      expect(await lightbox.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(64);
+      expect(await lightbox.evaluate((el) => (el as unknown as Img).naturalWidth)).toBe(800); // the large view: never upscaled past the original
       const thumbWidth = (await thumbs.first().boundingBox())?.width ?? 0;
       const box = await lightbox.boundingBox();
       expect(thumbWidth).toBeGreaterThan(100);

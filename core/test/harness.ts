@@ -19,6 +19,7 @@ export function serviceEnv(): Record<string, string> {
   return { DATABASE_URL, DATABASE_REPLICA_URLS: DATABASE_REPLICA_URLS ?? "", REDIS_URL };
 }
 
+let harnesses = 0;
 export function testEnv(overrides: Record<string, string> = {}): Env {
   return parseEnv({
     ...serviceEnv(),
@@ -28,6 +29,9 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
     RATE_LIMIT_IP_PER_MIN: "1000000",
     RATE_LIMIT_USER_PER_MIN: "1000000",
     RATE_LIMIT_AUTH_PER_MIN: "1000000",
+    // Each harness its own job queues: a worker of another harness (or a started core process)
+    // sharing this Redis would otherwise take jobs whose files live in a storage it cannot see.
+    JOB_QUEUE_PREFIX: `tcc:test-jobs:${process.pid}:${++harnesses}`,
     ...overrides,
   });
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { createHarness, type Harness } from "./harness";
+import { png } from "./png";
 
 const scripts = join(import.meta.dir, "../../scripts/services");
 const run = async (script: string) => {
@@ -20,6 +21,7 @@ afterAll(async () => {
 describe("Redis outage", () => {
   test("with Redis stopped mid-test the API keeps serving from the database and readyz says degraded", async () => {
     const u = await h.user();
+    let imageId = "";
     const { body } = await u.post("/v1/entries", { title: "before the outage", tags: ["x"] });
     expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200); // warm the cache
     expect((await u.get("/v1/entries")).body.items).toHaveLength(1);
@@ -42,6 +44,12 @@ describe("Redis outage", () => {
       expect(String((await h.anon.get("/metrics")).body)).toContain('tcc_cache_backend_up{kind="redis"} 0');
       // Sign-in still works without Redis.
       expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(200);
+      // An image upload answers although its derivative job cannot reach the queue yet.
+      const started = Date.now();
+      const up = await u.fetch("PUT", "/v1/files?name=outage.png", png(40, 30, [10, 20, 30]), { "content-type": "image/png" });
+      expect(up.status).toBe(201);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      imageId = (await up.json()).id;
     } finally {
       await run("redis-start.sh");
     }
@@ -56,6 +64,9 @@ describe("Redis outage", () => {
     // Reads cached in Redis before the outage must not resurface: writes made meanwhile win.
     expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("renamed during the outage");
     expect((await u.get("/v1/entries")).body.items).toHaveLength(2);
+    // The job held while Redis was away is delivered once it is back.
+    await h.services.jobs.drain("images", 10_000);
+    expect(Object.keys((await u.get(`/v1/files/${imageId}`)).body.metadata.derivatives ?? {}).sort()).toEqual(["1280", "320"]);
   });
 
   test("a Redis stall does not let reads cached before it hide writes made during it", async () => {

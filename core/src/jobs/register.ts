@@ -1,3 +1,5 @@
+import { makeDerivatives } from "../images/derivative-job";
+import { IMAGES_QUEUE, type ImageJob } from "../images/derivatives";
 import type { Services } from "../services";
 import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "../services/embeddings";
 
@@ -6,6 +8,10 @@ import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "../services/emb
  * process (API pod, embedded server, CLI) sees the same set.
  */
 export function registerJobs(s: Services): void {
+  s.jobs.handle<ImageJob>(IMAGES_QUEUE, (job) => makeDerivatives(s, job), {
+    concurrency: s.env.IMAGE_JOB_CONCURRENCY,
+    attempts: 3,
+  });
   // Retries with backoff cover a gateway that is down or overloaded for about a minute.
   s.jobs.handle<EmbeddingJob>(
     EMBEDDINGS_QUEUE,

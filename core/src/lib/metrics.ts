@@ -12,6 +12,7 @@ export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: b
   const { db, kv } = opts;
   // The job queue is built after the metrics it reports to; bootstrap fills these in.
   const jobSources: { queue?: JobQueue; names: string[] } = { names: [] };
+  const COUNTS_TIMEOUT_MS = 500;
   return {
     jobSources,
     jobs: new Counter({
@@ -37,8 +38,8 @@ export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: b
         if (!queue) return;
         this.reset();
         for (const name of jobSources.names) {
-          // BullMQ queues commands while Redis is down: a scrape must not wait for it to come back.
-          const counts = await Promise.race([queue.counts(name).catch(() => null), Bun.sleep(500).then(() => null)]);
+          // Bounded: BullMQ's connection queues commands while Redis is away, and a scrape must never hang.
+          const counts = await Promise.race([queue.counts(name), Bun.sleep(COUNTS_TIMEOUT_MS).then(() => null)]).catch(() => null);
           if (!counts) continue;
           for (const [state, n] of Object.entries(counts)) this.set({ queue: name, state }, n);
         }

@@ -5,6 +5,20 @@ import type { AppEnv } from "../types";
 const MIN_BYTES = 1024;
 
 /**
+ * A 304 has no body to compress, so the route answers with the plain tag; a client revalidating
+ * the gzipped representation must get back the tag it sent (RFC 9110 §15.4.5), or a cache would
+ * see a different validator and could drop or mislabel its stored, gzipped copy.
+ */
+function keepGzipTag(ifNoneMatch: string | undefined, headers: Headers): void {
+  const etag = headers.get("etag");
+  if (!etag || etag.startsWith("W/") || !ifNoneMatch) return;
+  const gzipped = `${etag.slice(0, -1)}${GZIP_ETAG_SUFFIX}"`;
+  if (!ifNoneMatch.split(",").some((t) => t.trim().replace(/^W\//, "") === gzipped)) return;
+  headers.set("etag", gzipped);
+  headers.append("vary", "Accept-Encoding");
+}
+
+/**
  * gzip for JSON responses of 1 KiB or more when the client accepts it. Synchronous and
  * whole-body (Bun.gzipSync): API responses are bounded by page size, and a small body also
  * keeps Bun's HTTP writer on its fast path, which large bodies (over ~16 KiB) fall off.
@@ -14,6 +28,7 @@ export function compressJson(): MiddlewareHandler<AppEnv> {
     await next();
     if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
     const res = c.res;
+    if (res.status === 304) return keepGzipTag(c.req.header("if-none-match"), res.headers);
     if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
     const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
     const headers = new Headers(res.headers);

@@ -1,14 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../errors";
-import { contentDisposition, etagMatches, parseRange, sanitizeName } from "../lib/http-file";
+import { sanitizeName } from "../lib/http-file";
 import { boundaryOf, filePart } from "../lib/multipart";
-import { INLINE_SAFE } from "../lib/sniff";
-import { createFileUrl, MAX_URL_TTL_S, openSignedFile } from "../services/file-urls";
+import { setKeepLocation } from "../services/file-location";
+import { createFileUrl, MAX_URL_TTL_S } from "../services/file-urls";
 import * as files from "../services/files";
-import { RangeNotSatisfiableError } from "../storage";
 import type { App, AppEnv } from "../types";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "./common";
+import { registerFileContent } from "./file-content";
 
 const File = z
   .object({
@@ -23,60 +23,43 @@ const File = z
   .openapi("File");
 
 const SignedUrl = z.object({ url: z.string(), expiresAt: z.string() }).openapi("SignedFileUrl");
+const FilePatch = z
+  .object({
+    keepLocation: z.boolean().openapi({ description: "Keep EXIF GPS in the image derivatives (they are remade)" }),
+  })
+  .strict()
+  .openapi("FilePatch");
 const SignedUrlRequest = z
-  .object({ expiresInSeconds: z.number().int().min(1).max(MAX_URL_TTL_S).default(3600) })
+  .object({
+    expiresInSeconds: z.number().int().min(1).max(MAX_URL_TTL_S).default(3600),
+    size: z
+      .union([z.literal(320), z.literal(1280)])
+      .optional()
+      .openapi({ description: "Link to this image derivative instead of the original" }),
+  })
   .strict()
   .openapi("SignedFileUrlRequest");
 
-const binary = (description: string) => ({
-  content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
-  description,
-});
 const uploadErrors = {
   ...errorResponses,
   413: json(z.object({}).passthrough(), "Larger than MAX_FILE_BYTES or the remaining quota"),
   415: json(z.object({}).passthrough(), "Not multipart/form-data (POST) or no Content-Type (PUT)"),
   422: json(z.object({}).passthrough(), "Empty, or a declared image type the bytes do not match"),
 };
-const contentResponses = {
-  200: binary("The whole file"),
-  206: binary("The requested range, with Content-Range"),
-  304: { description: "Not modified (If-None-Match matched the ETag)" },
-  416: json(z.object({}).passthrough(), "Range not satisfiable; Content-Range says the size"),
-  ...errorResponses,
-};
 
 const tags = ["files"];
-
-/** Streams a file with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
-async function serve(c: Context<AppEnv>, row: Awaited<ReturnType<typeof files.findFile>>) {
-  const etag = `"${row.sha256}"`;
-  const headers: Record<string, string> = {
-    ETag: etag,
-    "Accept-Ranges": "bytes",
-    "Cache-Control": "private, no-cache",
-    "X-Content-Type-Options": "nosniff",
-    // HTML, SVG, scripts and everything unknown download; only inert raster images may render in place.
-    "Content-Disposition": contentDisposition(INLINE_SAFE.has(row.mime) ? "inline" : "attachment", row.originalName),
-    "Content-Security-Policy": "default-src 'none'; sandbox",
-  };
-  if (etagMatches(c.req.header("if-none-match"), etag)) return c.body(null, 304, headers);
-  const ifRange = c.req.header("if-range");
-  const range = ifRange && ifRange.trim() !== etag ? null : parseRange(c.req.header("range"), row.size);
-  if (range === "unsatisfiable") throw new RangeNotSatisfiableError(row.size);
-  const got = await files.openContent(c.get("services"), row, range ?? undefined);
-  headers["Content-Type"] = row.mime;
-  if (got.range) {
-    headers["Content-Range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
-    headers["Content-Length"] = String(got.range.end - got.range.start + 1);
-    return c.body(got.body, 206, headers);
-  }
-  headers["Content-Length"] = String(got.size);
-  return c.body(got.body, 200, headers);
-}
+const KeepLocationQuery = z
+  .enum(["true", "false"])
+  .optional()
+  .openapi({ description: "true keeps EXIF GPS in the served image derivatives; default false strips it" });
 
 async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
   const ctx = ctxOf(c, "files:write");
+  // Checked before any of the body is read.
+  const keepLocation = c.req.query("keepLocation");
+  if (keepLocation !== undefined && keepLocation !== "true" && keepLocation !== "false") {
+    throw new AppError("VALIDATION_FAILED", "keepLocation must be true or false", [{ path: "keepLocation", message: "true or false" }]);
+  }
   const raw = c.req.raw.body;
   if (!raw) throw new AppError("UNPROCESSABLE", "The file is empty");
   let input: Omit<files.UploadInput, "signal">;
@@ -90,7 +73,7 @@ async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
     if (!declaredType) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "PUT /v1/files needs the file's Content-Type");
     input = { body: raw, declaredType, name: sanitizeName(c.req.query("name")) };
   }
-  const { file, created } = await files.upload(ctx, { ...input, signal: c.req.raw.signal });
+  const { file, created } = await files.upload(ctx, { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal });
   return c.json(file, created ? 201 : 200);
 }
 
@@ -109,6 +92,7 @@ export function registerFiles(app: App) {
     security,
     description: "Upload as multipart/form-data with the file in the `file` field; streamed, never buffered whole.",
     request: {
+      query: z.object({ keepLocation: KeepLocationQuery }),
       body: {
         content: { "multipart/form-data": { schema: z.object({ file: z.string().openapi({ format: "binary" }) }) } },
         required: true,
@@ -123,7 +107,7 @@ export function registerFiles(app: App) {
     security,
     description: "Upload the raw bytes as the body, with the file's Content-Type; `name` is the original file name.",
     request: {
-      query: z.object({ name: z.string().max(1024).optional() }),
+      query: z.object({ name: z.string().max(1024).optional(), keepLocation: KeepLocationQuery }),
       body: { content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } }, required: true },
     },
     responses: uploaded,
@@ -163,14 +147,14 @@ export function registerFiles(app: App) {
 
   app.openapi(
     createRoute({
-      method: "get",
-      path: "/v1/files/{id}/content",
+      method: "patch",
+      path: "/v1/files/{id}",
       tags,
       security,
-      request: { params: IdParam },
-      responses: contentResponses,
+      request: { params: IdParam, body: { content: { "application/json": { schema: FilePatch } }, required: true } },
+      responses: { 200: json(File, "The file, with its new setting"), ...errorResponses },
     }),
-    async (c) => serve(c, await files.findFile(ctxOf(c, "files:read"), c.req.valid("param").id)),
+    async (c) => c.json(await setKeepLocation(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("json").keepLocation), 200),
   );
 
   app.openapi(
@@ -201,25 +185,10 @@ export function registerFiles(app: App) {
       responses: { 201: json(SignedUrl, "A URL that serves the file without a token until it expires"), ...errorResponses },
     }),
     async (c) => {
-      const ttl = c.req.valid("json")?.expiresInSeconds ?? 3600;
-      return c.json(await createFileUrl(ctxOf(c, "files:read"), c.req.valid("param").id, ttl), 201);
+      const body = c.req.valid("json");
+      return c.json(await createFileUrl(ctxOf(c, "files:read"), c.req.valid("param").id, body?.expiresInSeconds ?? 3600, body?.size), 201);
     },
   );
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/v1/public/files/{id}",
-      tags,
-      request: {
-        params: IdParam,
-        query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128) }),
-      },
-      responses: contentResponses,
-    }),
-    async (c) => {
-      const { exp, sig } = c.req.valid("query");
-      return serve(c, await openSignedFile(c.get("services"), c.req.valid("param").id, exp, sig));
-    },
-  );
+  registerFileContent(app);
 }

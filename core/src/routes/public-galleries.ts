@@ -15,7 +15,14 @@ const PublicGallery = z
         id: Uuid,
         caption: z.string().nullable(),
         file: z.object({ id: Uuid, mime: z.string(), size: z.number().int(), name: z.string().nullable() }),
-        url: z.string().openapi({ description: "Signed download URL, valid until a day boundary 1–2 days out" }),
+        url: z.string().nullable().openapi({
+          description:
+            "Signed URL of the large view (an image's 1280 px WebP, or the file itself), valid until a day boundary 1–2 days out; null while an image is being processed",
+        }),
+        thumbnailUrl: z
+          .string()
+          .nullable()
+          .openapi({ description: "Signed URL of an image's 320 px WebP thumbnail; null for other files and while processing" }),
       }),
     ),
   })

@@ -1,15 +1,18 @@
-import { schema, type Tx } from "@tcc/db";
+import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { AppError, notFound } from "../errors";
+import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "../images/derivatives";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
 import type { Ctx, Services } from "../services";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
+import { bumpGalleriesShowing } from "./galleries";
+import { galleryTx } from "./gallery-slugs";
 import { afterTimestamp, timestampCursorValue } from "./keyset";
 import { wrote } from "./wrote";
 
 const f = schema.files;
-type FileRow = typeof schema.files.$inferSelect;
+export type FileRow = typeof schema.files.$inferSelect;
 
 export interface FileView {
   id: string;
@@ -27,10 +30,12 @@ export interface UploadInput {
   declaredType: string | null;
   /** Already sanitised. */
   name: string | null;
+  /** Keep EXIF GPS in the served image derivatives (default: stripped). */
+  keepLocation?: boolean;
   signal?: AbortSignal;
 }
 
-const toView = (r: FileRow): FileView => ({
+export const toView = (r: FileRow): FileView => ({
   id: r.id,
   name: r.originalName ?? null,
   mime: r.mime,
@@ -86,7 +91,7 @@ export async function upload(ctx: Ctx, input: UploadInput): Promise<{ file: File
     throw err;
   }
   try {
-    return await record(ctx, staging, put, { mime, declared, name: input.name });
+    return await record(ctx, staging, put, { mime, declared, name: input.name, keepLocation: input.keepLocation === true });
   } finally {
     await storage.delete(staging).catch(() => {}); // already moved on success: a no-op then
   }
@@ -96,7 +101,7 @@ async function record(
   ctx: Ctx,
   staging: string,
   put: PutResult,
-  info: { mime: string; declared: string | null; name: string | null },
+  info: { mime: string; declared: string | null; name: string | null; keepLocation: boolean },
 ): Promise<{ file: FileView; created: boolean }> {
   const { db, storage } = ctx.s;
   const [existing] = await db.primary
@@ -113,7 +118,7 @@ async function record(
     mime: info.mime,
     size: put.size,
     originalName: info.name,
-    metadata: { size: put.size, mime: info.mime, declaredType: info.declared },
+    metadata: { size: put.size, mime: info.mime, declaredType: info.declared, keepLocation: info.keepLocation },
   };
   let row: FileRow | undefined;
   try {
@@ -145,6 +150,9 @@ async function record(
     return { file: toView(winner), created: false };
   }
   await wrote(ctx);
+  // A restored file starts over: its old derivatives may have been made with another keepLocation.
+  if (existing) await deleteKeys(ctx.s, derivativeKeys(existing.metadata));
+  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, { userId: ctx.userId, fileId: row.id });
   return { file: toView(row), created: true };
 }
 
@@ -250,26 +258,22 @@ export async function findSharedFile(s: Services, id: string): Promise<FileRow> 
   return row;
 }
 
-/** The row's bytes (or a range of them); a row whose object vanished is reported, not hidden. */
-export async function openContent(s: Services, row: FileRow, range?: ByteRange) {
-  const got = await s.storage.get(row.storageKey, range);
+/** The bytes (or a range of them) of a file or one of its derivatives; a vanished object is reported, not hidden. */
+export async function openContent(s: Services, rep: Representation, range?: ByteRange) {
+  const got = await s.storage.get(rep.key, range);
   if (!got) {
-    s.logger.error({ fileId: row.id }, "file row without an object in storage");
+    s.logger.error({ key: rep.key }, "file row without an object in storage");
     throw new AppError("UNAVAILABLE", "The file's content is not available");
   }
   return got;
 }
 
-/** Galleries showing this file get a new version, so their cached public pages roll over. */
-async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: string): Promise<void> {
-  await tx.execute(sql`update galleries set version = version + 1, updated_at = now()
-    where user_id = ${userId} and id in (select gallery_id from gallery_items where user_id = ${userId} and file_id = ${fileId})`);
-}
+export const deleteKeys = (s: Services, keys: string[]) => Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
 
 /** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
 export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
-  const { db, storage } = ctx.s;
-  const row = await db.primary.transaction(async (tx) => {
+  const { storage } = ctx.s;
+  const row = await galleryTx(ctx.s, async (tx) => {
     // Before the delete: purging cascades the gallery items away with the row.
     await bumpGalleriesShowing(tx, ctx.userId, id);
     if (!purge) {
@@ -277,7 +281,7 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
         .update(f)
         .set({ deletedAt: ctx.s.clock() })
         .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-        .returning({ storageKey: f.storageKey, sha256: f.sha256 });
+        .returning({ storageKey: f.storageKey, sha256: f.sha256, metadata: f.metadata });
       if (!hidden) throw notFound("File"); // rolls the version bump back
       return hidden;
     }
@@ -285,11 +289,14 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
     const [purged] = await tx
       .delete(f)
       .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
-      .returning({ storageKey: f.storageKey, sha256: f.sha256 });
+      .returning({ storageKey: f.storageKey, sha256: f.sha256, metadata: f.metadata });
     if (!purged) throw notFound("File");
     return purged;
   });
   await wrote(ctx);
   // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
-  if (purge && !(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
+  if (!purge) return; // a soft-deleted file keeps its derivatives: uploading it again restores it
+  // Derivative keys are the file's own (never shared), so they go with it; a job still running finds no row and cleans up after itself.
+  await deleteKeys(ctx.s, derivativeKeys(row.metadata));
+  if (!(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
 }

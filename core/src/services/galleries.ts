@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { schema, type Tx } from "@tcc/db";
-import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import type { Ctx } from "../services";
+import { galleryTx, noteBumped } from "./gallery-slugs";
 import { afterTimestamp, timestampCursorValue } from "./keyset";
 import { wrote } from "./wrote";
 
@@ -136,7 +137,25 @@ export async function bump(ctx: Ctx, tx: Tx, id: string, set: Partial<typeof g.$
     .where(mine(ctx, id))
     .returning();
   if (!row) throw notFound("Gallery");
+  noteBumped(tx, [row.slug]);
   return row;
+}
+
+/** Galleries showing this file get a new version, so their cached public pages roll over. */
+export async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: string): Promise<void> {
+  const showing = tx
+    .select({ id: gi.galleryId })
+    .from(gi)
+    .where(and(eq(gi.userId, userId), eq(gi.fileId, fileId)));
+  const rows = await tx
+    .update(g)
+    .set({ version: sql`${g.version} + 1`, updatedAt: sql`now()` })
+    .where(and(eq(g.userId, userId), inArray(g.id, showing)))
+    .returning({ slug: g.slug });
+  noteBumped(
+    tx,
+    rows.map((r) => r.slug),
+  );
 }
 
 export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): Promise<GalleryView> {
@@ -147,7 +166,7 @@ export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): 
   if (patch.expiresAt !== undefined) set.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt);
   if (patch.password !== undefined) set.passwordHash = patch.password === null ? null : await hashPassword(patch.password);
   if (patch.coverFileId !== undefined) set.coverFileId = patch.coverFileId;
-  const row = await ctx.s.db.primary.transaction(async (tx) => {
+  const row = await galleryTx(ctx.s, async (tx) => {
     const updated = await bump(ctx, tx, id, set);
     if (patch.coverFileId) {
       const [item] = await tx
@@ -168,6 +187,6 @@ export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): 
 }
 
 export async function deleteGallery(ctx: Ctx, id: string): Promise<void> {
-  await ctx.s.db.primary.transaction((tx) => bump(ctx, tx, id, { deletedAt: ctx.s.clock() }));
+  await galleryTx(ctx.s, (tx) => bump(ctx, tx, id, { deletedAt: ctx.s.clock() }));
   await wrote(ctx);
 }

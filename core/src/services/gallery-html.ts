@@ -42,7 +42,7 @@ export function renderGalleryHtml(g: GalleryData): string {
     `<meta property="og:type" content="website">`,
     `<meta property="og:title" content="${esc(g.title)}">`,
     `<meta property="og:description" content="${esc(description)}">`,
-    cover ? `<meta property="og:image" content="${esc(cover.url)}">` : "",
+    cover?.url ? `<meta property="og:image" content="${esc(cover.url)}">` : "",
   ]
     .filter(Boolean)
     .join("\n");
@@ -52,13 +52,19 @@ export function renderGalleryHtml(g: GalleryData): string {
   g.items.forEach((item, n) => {
     const alt = esc(item.caption ?? item.file.name ?? "");
     const caption = item.caption ? `<figcaption>${esc(item.caption)}</figcaption>` : "";
+    if (item.url === null) {
+      // An image still being processed: a placeholder until the new gallery version replaces it.
+      tiles.push(`<figure><div class="file">Processing…</div>${caption}</figure>`);
+      return;
+    }
     const url = esc(item.url);
     if (!isImage(item.file.mime)) {
       tiles.push(`<figure><a class="file" href="${url}">${esc(item.file.name ?? "file")}</a>${caption}</figure>`);
       return;
     }
-    // Until derivatives exist, the thumbnail and the large image are the same signed URL.
-    tiles.push(`<figure><a href="#item-${n + 1}"><img src="${url}" alt="${alt}" loading="lazy" decoding="async"></a>${caption}</figure>`);
+    // The grid loads the small thumbnail lazily; the overlay loads the large view only when opened.
+    const thumb = esc(item.thumbnailUrl ?? item.url);
+    tiles.push(`<figure><a href="#item-${n + 1}"><img src="${thumb}" alt="${alt}" loading="lazy" decoding="async"></a>${caption}</figure>`);
     boxes.push(
       `<div class="lb" id="item-${n + 1}"><a class="close" href="#" aria-label="Close"></a><img src="${url}" alt="${alt}" loading="lazy">${
         item.caption ? `<p>${esc(item.caption)}</p>` : ""

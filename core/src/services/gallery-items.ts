@@ -3,6 +3,7 @@ import { and, eq, isNull, notInArray, sql } from "drizzle-orm";
 import { AppError, notFound } from "../errors";
 import type { Ctx } from "../services";
 import { bump, type GalleryItemView, itemsOf } from "./galleries";
+import { galleryTx } from "./gallery-slugs";
 import { wrote } from "./wrote";
 
 const g = schema.galleries;
@@ -14,7 +15,7 @@ const f = schema.files;
  * can open and close a story); each appearance is its own item with its own caption.
  */
 export async function addItem(ctx: Ctx, galleryId: string, input: { fileId: string; caption?: string | null }): Promise<GalleryItemView> {
-  const item = await ctx.s.db.primary.transaction(async (tx) => {
+  const item = await galleryTx(ctx.s, async (tx) => {
     await bump(ctx, tx, galleryId); // locks the gallery, so concurrent appends get distinct positions
     const [file] = await tx
       .select({ id: f.id, mime: f.mime, size: f.size, name: f.originalName })
@@ -45,7 +46,7 @@ export async function addItem(ctx: Ctx, galleryId: string, input: { fileId: stri
 }
 
 export async function updateItem(ctx: Ctx, galleryId: string, itemId: string, caption: string | null): Promise<GalleryItemView> {
-  const item = await ctx.s.db.primary.transaction(async (tx) => {
+  const item = await galleryTx(ctx.s, async (tx) => {
     await bump(ctx, tx, galleryId);
     const [row] = await tx
       .update(gi)
@@ -62,7 +63,7 @@ export async function updateItem(ctx: Ctx, galleryId: string, itemId: string, ca
 
 /** Removes an item; a cover no other item shows is cleared with it. */
 export async function removeItem(ctx: Ctx, galleryId: string, itemId: string): Promise<void> {
-  await ctx.s.db.primary.transaction(async (tx) => {
+  await galleryTx(ctx.s, async (tx) => {
     await bump(ctx, tx, galleryId);
     const [row] = await tx
       .delete(gi)
@@ -83,7 +84,7 @@ const wrongIds = (message: string) =>
 
 /** Rewrites every position at once; `itemIds` must be exactly the gallery's items, in the new order. */
 export async function reorder(ctx: Ctx, galleryId: string, itemIds: string[]): Promise<GalleryItemView[]> {
-  const items = await ctx.s.db.primary.transaction(async (tx) => {
+  const items = await galleryTx(ctx.s, async (tx) => {
     await bump(ctx, tx, galleryId);
     const current = await tx.select({ id: gi.id }).from(gi).where(eq(gi.galleryId, galleryId));
     const known = new Set(current.map((r) => r.id));

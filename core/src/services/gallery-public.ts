@@ -1,14 +1,17 @@
 import { createHash } from "node:crypto";
 import { schema } from "@tcc/db";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { verifyPassword } from "../auth/passwords";
 import { AppError, notFound } from "../errors";
+import { derivativesOf, isDerivable, originalIsLocationFree } from "../images/derivatives";
 import type { Services } from "../services";
 import { signedFileUrl } from "./file-urls";
 import { itemsOf } from "./galleries";
 import { renderGalleryHtml } from "./gallery-html";
+import { lookupSlug } from "./gallery-slugs";
 
 const g = schema.galleries;
+const f = schema.files;
 const DAY_S = 86_400;
 /** How long a rendered gallery stays in the cache; a new version or URL day makes a new key anyway. */
 const RENDER_TTL_S = 3600;
@@ -21,7 +24,15 @@ export interface GalleryData {
   description: string | null;
   version: number;
   coverFileId: string | null;
-  items: { id: string; caption: string | null; file: { id: string; mime: string; size: number; name: string | null }; url: string }[];
+  items: {
+    id: string;
+    caption: string | null;
+    file: { id: string; mime: string; size: number; name: string | null };
+    /** The large view: the 1280 px derivative of an image; null while an image is not safe to show yet. */
+    url: string | null;
+    /** The 320 px grid thumbnail of an image (null for other files and while pending). */
+    thumbnailUrl: string | null;
+  }[];
 }
 
 const FORMATS: Record<GalleryFormat, { prefix: string; render: (data: GalleryData) => string }> = {
@@ -54,11 +65,14 @@ export async function readPublicGallery(
   password: string | undefined,
   format: GalleryFormat = "json",
 ): Promise<PublicGallery> {
-  // Small and indexed (slug is unique); on the primary, so a version never goes backwards.
-  const [meta] = await s.db.primary
-    .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
-    .from(g)
-    .where(and(eq(g.slug, slug), isNull(g.deletedAt)));
+  // On the primary (or the slug cache, kept in step with it), so a version never goes backwards.
+  const meta = await lookupSlug(s, slug, async () => {
+    const [row] = await s.db.primary
+      .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
+      .from(g)
+      .where(and(eq(g.slug, slug), isNull(g.deletedAt)));
+    return row;
+  });
   const now = s.clock();
   if (!meta || meta.visibility === "private") throw notFound("Gallery");
   if (meta.expiresAt && new Date(meta.expiresAt).getTime() <= now.getTime()) throw notFound("Gallery");
@@ -89,11 +103,43 @@ async function load(s: Services, id: string, exp: number): Promise<GalleryData> 
   const [row] = await db.select().from(g).where(eq(g.id, id));
   if (!row) throw notFound("Gallery");
   const items = await itemsOf(db, id);
+  const metadata = await metadataOf(
+    s,
+    row.userId,
+    items.map((i) => i.fileId),
+  );
   return {
     title: row.title,
     description: row.description ?? null,
     version: row.version,
     coverFileId: row.coverFileId ?? null,
-    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, url: signedFileUrl(s, i.fileId, exp) })),
+    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, ...itemUrls(s, i.file, metadata.get(i.fileId) ?? {}, exp) })),
   };
+}
+
+async function metadataOf(s: Services, userId: string, fileIds: string[]): Promise<Map<string, Record<string, unknown>>> {
+  if (fileIds.length === 0) return new Map();
+  const rows = await s.db.primary
+    .select({ id: f.id, metadata: f.metadata })
+    .from(f)
+    .where(and(eq(f.userId, userId), inArray(f.id, fileIds)));
+  return new Map(rows.map((r) => [r.id, r.metadata]));
+}
+
+/**
+ * Images are shown through their derivatives, which carry no EXIF location unless the owner
+ * opted in. Until they exist, the original stands in only if it is known to be location-free
+ * (or the owner opted in); otherwise the item waits (null), and the gallery version bumps
+ * when the derivatives land. Other files link to their original, as before.
+ */
+function itemUrls(s: Services, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
+  if (!isDerivable(file.mime)) return { url: signedFileUrl(s, file.id, exp), thumbnailUrl: null };
+  const ready = derivativesOf(metadata);
+  if (ready["320"] && ready["1280"])
+    return { url: signedFileUrl(s, file.id, exp, 1280), thumbnailUrl: signedFileUrl(s, file.id, exp, 320) };
+  if (originalIsLocationFree(metadata)) {
+    const original = signedFileUrl(s, file.id, exp);
+    return { url: original, thumbnailUrl: original };
+  }
+  return { url: null, thumbnailUrl: null };
 }

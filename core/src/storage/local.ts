@@ -35,19 +35,26 @@ export class LocalStorage implements ObjectStorage {
     // Same filesystem as the target, so the final rename is atomic: readers never see a partial file.
     const tmp = join(tmpDir, randomUUID());
     const meter = new Meter(opts.maxBytes);
-    const file = await open(tmp, "wx", 0o600);
-    let closed = false;
+    // Created here (exclusive, owner-only), written through Bun's FileSink: node:fs's
+    // FileHandle.write kept each chunk alive until a later GC, so a 150 MB upload grew RSS by
+    // tens of MB; the FileSink writes from the chunk and lets it go (see README, "Uploads and memory").
+    await (await open(tmp, "wx", 0o600)).close();
+    const sink = Bun.file(tmp).writer();
+    let ended = false;
     try {
       for await (const chunk of metered(body, meter, opts.signal)) {
-        for (let offset = 0; offset < chunk.byteLength; ) offset += (await file.write(chunk, offset)).bytesWritten;
+        sink.write(chunk);
+        await sink.flush(); // one chunk in flight: memory stays flat however fast the client sends
       }
-      await file.datasync(); // the rename must not publish a file whose bytes are still only in the page cache
-      closed = true;
-      await file.close();
+      ended = true;
+      await sink.end();
+      // The rename must not publish a file whose bytes are still only in the page cache.
+      const handle = await open(tmp, "r+");
+      await handle.datasync().finally(() => handle.close());
       await mkdir(dirname(path), { recursive: true });
       await rename(tmp, path);
     } catch (err) {
-      if (!closed) await file.close().catch(() => {});
+      if (!ended) await Promise.resolve(sink.end()).catch(() => {});
       await rm(tmp, { force: true });
       throw err;
     }

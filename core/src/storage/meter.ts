@@ -18,6 +18,18 @@ export class Meter {
   }
 }
 
+/** Bytes of upload between two garbage-collection hints. */
+const GC_EVERY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Every chunk of a request body is a new buffer, garbage as soon as it is written. The collector
+ * sizes its next run on the heap, so next to a large heap (PGlite's, in the embedded default) it
+ * waited for 100+ MB of dead chunks; a hint every 16 MB keeps a large upload's RSS flat.
+ */
+function collectNow(meter: Meter, chunkBytes: number): void {
+  if (Math.floor(meter.size / GC_EVERY_BYTES) !== Math.floor((meter.size - chunkBytes) / GC_EVERY_BYTES)) Bun.gc(false);
+}
+
 /**
  * Yields the body chunk by chunk, counted by `meter`. Stream errors and aborts become
  * UploadInterruptedError; stopping early (limit, abort, consumer failure) cancels the source so
@@ -53,6 +65,7 @@ export async function* metered(
         return;
       }
       meter.add(next.value);
+      collectNow(meter, next.value.byteLength);
       yield next.value;
     }
   } finally {

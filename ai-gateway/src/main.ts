@@ -1,0 +1,40 @@
+import { createApp } from "./app";
+import { closeServices, createServices } from "./bootstrap";
+import { loadEnv } from "./env";
+
+const env = loadEnv();
+const services = await createServices(env).catch((err: Error) => {
+  console.error(`AI gateway could not start: ${err.message}`);
+  process.exit(1);
+});
+const app = createApp(services);
+
+const server = Bun.serve({
+  hostname: env.HOST,
+  port: env.PORT,
+  fetch: app.fetch,
+  maxRequestBodySize: env.MAX_BODY_BYTES + 1024,
+  // Streams of a slow model can be quiet for a while between tokens.
+  idleTimeout: 0,
+});
+// Core's embedded mode starts this process and reads this exact line for the URL.
+console.log(`AI gateway listening at http://${server.hostname}:${server.port}`);
+services.logger.info(
+  { nodes: services.pool.nodes.map((n) => n.url), redis: !!services.redis, builtinOnly: services.pool.nodes.length === 0 },
+  "AI gateway listening",
+);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  services.logger.info({ signal }, "shutting down: finishing in-flight requests");
+  const drained = server.stop(false);
+  const grace = new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
+  await Promise.race([drained, grace]);
+  await closeServices(services);
+  services.logger.flush?.();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
