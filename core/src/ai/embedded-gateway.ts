@@ -63,6 +63,10 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
     stderr: "inherit",
   });
   let stopping = false;
+  // Whatever way this process ends (short of SIGKILL), the child ends with it: an orphaned
+  // gateway would keep its port, and the stdio it shares with us, open.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.on("exit", killOnExit);
   const url = readUrl(child.stdout, opts.timeoutMs ?? GATEWAY_START_TIMEOUT_MS, child.exited);
   url.then(
     (u) => opts.logger.info({ url: u, pid: child.pid }, "embedded AI gateway started"),
@@ -78,6 +82,7 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
     url,
     async stop() {
       stopping = true;
+      process.off("exit", killOnExit);
       child.kill("SIGTERM");
       const exited = await Promise.race([child.exited.then(() => true), Bun.sleep(5_000).then(() => false)]);
       if (!exited) child.kill("SIGKILL");
