@@ -44,7 +44,14 @@ describe("embedded gateway launcher", () => {
     const gw = startEmbeddedGateway({ dims: 384, logLevel: "warn", logger, entry, token: "t0ken" });
     expect(await gw.url).toBe("http://127.0.0.1:45678");
     const { env, pid } = JSON.parse(readFileSync(envFile, "utf8"));
-    expect(env).toMatchObject({ PORT: "0", HOST: "127.0.0.1", EMBEDDING_DIMS: "384", LOG_LEVEL: "warn", AI_GATEWAY_TOKEN: "t0ken" });
+    expect(env).toMatchObject({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      EMBEDDING_DIMS: "384",
+      LOG_LEVEL: "warn",
+      AI_GATEWAY_TOKEN: "t0ken",
+      PARENT_PID: String(process.pid),
+    });
     // No LM Studio nodes (built-in provider), and none of core's own secrets or database.
     expect(env.LMSTUDIO_NODES).toBeUndefined();
     expect(env.DATABASE_URL).toBeUndefined();

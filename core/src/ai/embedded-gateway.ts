@@ -57,6 +57,8 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
       EMBEDDING_DIMS: String(opts.dims),
       LOG_LEVEL: opts.logLevel,
       AI_GATEWAY_TOKEN: opts.token,
+      // The gateway stops when this process is gone, even if it is killed outright.
+      PARENT_PID: String(process.pid),
     },
     stdin: "ignore",
     stdout: "pipe",
