@@ -51,6 +51,8 @@ export const EnvSchema = z.object({
     .default(4 * 1024 * 1024),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  /** Set by core when it starts this gateway as its child: the gateway stops once that process is gone. */
+  PARENT_PID: z.coerce.number().int().positive().optional(),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

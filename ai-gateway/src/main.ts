@@ -38,3 +38,15 @@ async function shutdown(signal: string) {
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 process.on("SIGINT", () => void shutdown("SIGINT"));
+// Started by core (embedded default): a core killed outright (SIGKILL, OOM) cannot stop us, so
+// notice it is gone rather than live on as an orphan holding a port.
+if (env.PARENT_PID) {
+  const parent = env.PARENT_PID;
+  setInterval(() => {
+    try {
+      process.kill(parent, 0);
+    } catch {
+      void shutdown("parent exited");
+    }
+  }, 1_000).unref();
+}

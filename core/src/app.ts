@@ -13,6 +13,7 @@ import { registerApiKeys } from "./routes/api-keys";
 import { registerAuth } from "./routes/auth";
 import { registerChat } from "./routes/chat";
 import { registerConversations } from "./routes/conversations";
+import { registerEmbeddings } from "./routes/embeddings";
 import { registerEntries } from "./routes/entries";
 import { registerFiles } from "./routes/files";
 import { registerGalleries } from "./routes/galleries";
@@ -74,6 +75,7 @@ export function createApp(services: Services): App {
   registerAuth(app);
   registerApiKeys(app);
   registerEntries(app);
+  registerEmbeddings(app);
   registerTags(app);
   registerTopics(app);
   registerLinks(app);

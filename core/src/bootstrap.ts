@@ -1,6 +1,8 @@
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
 import { type AiClient, GatewayClient } from "./ai/client";
+import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
@@ -71,7 +73,7 @@ export function openStorage(env: Env): ObjectStorage {
  * The AI gateway core talks to. Without AI_GATEWAY_URL the embedded default starts the
  * gateway's built-in provider itself (see ai/embedded-gateway.ts).
  */
-export function openAiClient(env: Env): AiClient {
+export function openAiClient(env: Env, logger: Logger = createLogger(env.LOG_LEVEL)): AiClient {
   const common = {
     token: env.AI_GATEWAY_TOKEN,
     chatModel: env.AI_CHAT_MODEL,
@@ -79,8 +81,10 @@ export function openAiClient(env: Env): AiClient {
     timeoutMs: env.AI_TIMEOUT_MS,
   };
   if (env.AI_GATEWAY_URL) return new GatewayClient({ ...common, baseUrl: env.AI_GATEWAY_URL });
-  // TODO(issue 4): start the built-in gateway as a child process here.
-  return new GatewayClient({ ...common, baseUrl: Promise.reject(new Error("no AI gateway configured (set AI_GATEWAY_URL)")) });
+  // A token of its own, so the child's loopback port serves only this process.
+  const token = env.AI_GATEWAY_TOKEN ?? randomBytes(24).toString("base64url");
+  const gateway = startEmbeddedGateway({ dims: env.EMBEDDING_DIMS, logLevel: env.LOG_LEVEL, logger, token });
+  return new GatewayClient({ ...common, token, baseUrl: gateway.url, onClose: () => gateway.stop() });
 }
 
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
@@ -116,7 +120,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   });
   const tokens = new AccessTokens(keys, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtlSeconds: env.ACCESS_TOKEN_TTL_S });
   const services: Services = {
-    ai: openAiClient(env),
+    ai: openAiClient(env, logger),
     env,
     db,
     kv,

@@ -106,6 +106,16 @@ export const EnvSchema = z.object({
   READ_CACHE: z.enum(["on", "off"]).default("on"),
   // off → this process only enqueues (e.g. API pods when workers run as their own deployment)
   JOB_WORKERS: z.enum(["on", "off"]).default("on"),
+  /** Entries with missing or stale embeddings queued at each start (0: no sweep). */
+  EMBEDDING_SWEEP_MAX: z.coerce.number().int().nonnegative().default(1000),
+  /** Embedding jobs one process runs at once; the gateway queues and schedules beyond that. */
+  EMBEDDING_CONCURRENCY: z.coerce.number().int().positive().default(2),
+  /**
+   * Vector matches less similar than this (cosine) are not results: nearest is not the same as
+   * related. 0.05 suits the built-in embedder, where unrelated texts score about 0; a real model
+   * scores unrelated text higher (0.2-0.5), so raise it with one.
+   */
+  SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.05),
   /** Redis key prefix of the BullMQ queues; deployments (or test runs) sharing one Redis each take their own. */
   JOB_QUEUE_PREFIX: z.string().min(1).default("tcc:jobs"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -39,4 +39,6 @@ export interface Services {
 export interface Ctx {
   userId: string;
   s: Services;
+  /** Aborted when the caller goes away: model calls made on its behalf (query embeddings) stop. */
+  signal?: AbortSignal;
 }

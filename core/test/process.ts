@@ -17,7 +17,8 @@ export async function startCore(env: Record<string, string>): Promise<CoreProces
   });
   const reader = proc.stdout.getReader();
   let out = "";
-  while (!out.includes("\n")) {
+  // Log lines (a warning at start-up, say) may come before the URL line.
+  while (!/running at \S+\s/.test(out)) {
     const { value, done } = await reader.read();
     if (done) break;
     out += new TextDecoder().decode(value);

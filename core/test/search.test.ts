@@ -12,7 +12,7 @@ interface Hit {
   rank: number;
   highlights: { title: string; snippet: string };
 }
-type Page = Res<{ items: Hit[]; nextCursor: string | null }>;
+type Page = Res<{ items: Hit[]; nextCursor: string | null; mode?: string }>;
 
 const search = (u: Client, qs: string): Promise<Page> => u.get(`/v1/search?${qs}`);
 const titles = async (u: Client, qs: string) => {
@@ -142,7 +142,7 @@ describe("keyword search", () => {
     for (const text of ["the", "the and of", '"to be or not to be"']) {
       const res = await search(u, q(text));
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ items: [], nextCursor: null });
+      expect(res.body).toEqual({ items: [], nextCursor: null, mode: "keyword" });
     }
   });
 
@@ -165,7 +165,7 @@ describe("keyword search", () => {
       `q=lantern&cursor=${forged("0.5", "not-a-uuid")}`,
       "q=lantern&limit=0",
       "q=lantern&limit=101",
-      "q=lantern&mode=semantic",
+      "q=lantern&mode=fuzzy",
       "q=lantern&topicId=nope",
       "q=lantern&from=yesterday",
     ]) {

@@ -1,6 +1,7 @@
 import { makeDerivatives } from "../images/derivative-job";
 import { IMAGES_QUEUE, type ImageJob } from "../images/derivatives";
 import type { Services } from "../services";
+import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "../services/embeddings";
 
 /**
  * Every background job kind core runs. Each kind registers its handler here so that every
@@ -11,4 +12,12 @@ export function registerJobs(s: Services): void {
     concurrency: s.env.IMAGE_JOB_CONCURRENCY,
     attempts: 3,
   });
+  // Retries with backoff cover a gateway that is down or overloaded for about a minute.
+  s.jobs.handle<EmbeddingJob>(
+    EMBEDDINGS_QUEUE,
+    async (job) => {
+      await embedEntry(s, job);
+    },
+    { concurrency: s.env.EMBEDDING_CONCURRENCY, attempts: 6, backoffMs: 2_000 },
+  );
 }

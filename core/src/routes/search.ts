@@ -1,27 +1,50 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import * as search from "../services/search";
+import { ErrorEnvelope } from "../contracts/errors";
+import { searchEntries } from "../services/semantic-search";
 import type { App } from "../types";
-import { ctxOf, errorResponses, json, page, security, text } from "./common";
+import { ctxOf, errorResponses, json, security, text } from "./common";
 import { Entry, EntryFilterQuery } from "./entries";
+
+const Mode = z.enum(["keyword", "semantic", "hybrid"]);
 
 const SearchQuery = EntryFilterQuery.extend({
   q: text(500).trim().min(1).openapi({ description: 'Web-search syntax: words, "quoted phrases", OR, -excluded' }),
-  // Semantic and hybrid modes arrive with embeddings; until then only keyword is accepted.
-  mode: z.enum(["keyword"]).default("keyword"),
+  mode: Mode.default("keyword").openapi({
+    description:
+      "keyword: full-text match, paged by cursor. semantic: nearest in meaning (embeddings), one page. hybrid: both, fused by reciprocal rank, one page; falls back to keyword when the AI gateway is down",
+  }),
 });
 
 const SearchHit = z
   .object({
     entry: Entry,
-    rank: z.number().openapi({ description: "Relevance; higher is better, comparable only within one query" }),
+    rank: z.number().openapi({
+      description:
+        "Relevance; higher is better, comparable only within one query (keyword: text rank, semantic: similarity, hybrid: fused score)",
+    }),
+    similarity: z
+      .number()
+      .optional()
+      .openapi({ description: "Cosine similarity of the best-matching chunk, when vector search found the entry" }),
     highlights: z
       .object({
         title: z.string(),
-        snippet: z.string(),
+        snippet: z.string().openapi({ description: "Keyword matches in context, or the chunk that matched by meaning" }),
       })
       .openapi({ description: "HTML-escaped text with matches wrapped in <mark>; safe to render as HTML" }),
   })
   .openapi("SearchHit");
+
+const SearchPage = z
+  .object({
+    items: z.array(SearchHit),
+    nextCursor: z.string().nullable().openapi({ description: "Always null for semantic and hybrid" }),
+    mode: Mode.openapi({ description: "The mode that answered" }),
+    degraded: z.enum(["ai-unavailable"]).optional().openapi({
+      description: "Set when hybrid could not reach the AI gateway and answered with keyword search alone",
+    }),
+  })
+  .openapi("SearchPage");
 
 export function registerSearch(app: App) {
   app.openapi(
@@ -31,11 +54,17 @@ export function registerSearch(app: App) {
       tags: ["search"],
       security,
       request: { query: SearchQuery },
-      responses: { 200: json(page(SearchHit, "SearchPage"), "Matching entries, best first"), ...errorResponses },
+      responses: {
+        200: json(SearchPage, "Matching entries, best first"),
+        ...errorResponses,
+        503: json(ErrorEnvelope, "mode=semantic and the AI gateway is unavailable (code UNAVAILABLE, details.service ai-gateway)"),
+      },
     }),
     async (c) => {
       const { tag, ...query } = c.req.valid("query");
-      return c.json(await search.searchEntries(ctxOf(c, "search:read"), { ...query, tags: tag }), 200);
+      const page = await searchEntries(ctxOf(c, "search:read"), { ...query, tags: tag });
+      c.header("x-tcc-search-mode", page.mode);
+      return c.json(page, 200);
     },
   );
 }

@@ -3,6 +3,7 @@ import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import type { Ctx } from "../services";
+import { dropEmbeddings, entryWritten } from "./embeddings";
 import { insertEntryWithTags } from "./entry-create";
 import { assertFiles, setEntryFiles } from "./entry-files";
 import {
@@ -88,6 +89,7 @@ export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryVie
     })) as EntryView;
   }
   await wrote(ctx);
+  await entryWritten(ctx.s, ctx.userId, view);
   return view;
 }
 
@@ -138,6 +140,7 @@ export async function updateEntry(ctx: Ctx, id: string, patch: Partial<EntryInpu
   });
   if (!view) throw notFound("Entry");
   await wrote(ctx);
+  if (patch.title !== undefined || patch.content !== undefined) await entryWritten(ctx.s, ctx.userId, view);
   return view;
 }
 
@@ -149,6 +152,8 @@ export async function deleteEntry(ctx: Ctx, id: string): Promise<void> {
     .where(and(eq(e.userId, ctx.userId), eq(e.id, id), isNull(e.deletedAt)))
     .returning({ id: e.id });
   if (!row) throw notFound("Entry");
+  // Trashed entries leave semantic search at once; restore embeds them again.
+  await dropEmbeddings(ctx.s.db.primary, ctx.userId, id);
   await wrote(ctx);
 }
 
@@ -160,7 +165,9 @@ export async function restoreEntry(ctx: Ctx, id: string): Promise<EntryView> {
     .returning({ id: e.id });
   if (!row) throw notFound("Deleted entry");
   await wrote(ctx);
-  return (await readOne(ctx, id, false, ctx.s.db.primary)) as EntryView;
+  const view = (await readOne(ctx, id, false, ctx.s.db.primary)) as EntryView;
+  await entryWritten(ctx.s, ctx.userId, view);
+  return view;
 }
 
 export async function purgeEntry(ctx: Ctx, id: string): Promise<void> {

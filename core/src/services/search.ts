@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import { encodeCursor } from "../lib/cursor";
 import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";
 import type { Ctx } from "../services";
@@ -8,9 +8,11 @@ import { readCursor } from "./keyset";
 
 const e = schema.entries;
 
+export type SearchMode = "keyword" | "semantic" | "hybrid";
+
 export interface SearchQuery extends EntryFilters {
   q: string;
-  mode: "keyword";
+  mode: SearchMode;
   limit: number;
   cursor?: string;
 }
@@ -19,6 +21,17 @@ export interface SearchHit {
   entry: EntryView;
   rank: number;
   highlights: { title: string; snippet: string };
+  /** Cosine similarity of the entry's best-matching chunk, when vector search found it. */
+  similarity?: number;
+}
+
+export interface SearchPage {
+  items: SearchHit[];
+  nextCursor: string | null;
+  /** The mode that answered: hybrid falls back to keyword when the AI gateway is down. */
+  mode: SearchMode;
+  /** Why the requested mode was not served in full. */
+  degraded?: "ai-unavailable";
 }
 
 // A float as Postgres and JS print it; anything else would fail the ::float8 cast with a 500.
@@ -38,56 +51,63 @@ const HEADLINE_TO = LT + GT;
 // often enough, and bound the cost of a page of huge entries.
 const SNIPPET_SOURCE_CHARS = 100_000;
 
-/**
- * Keyword search over the generated tsvector, best match first. Ranking runs over every match;
- * headlines, which re-parse the text, only over the page's rows.
- */
-export async function searchEntries(ctx: Ctx, q: SearchQuery): Promise<{ items: SearchHit[]; nextCursor: string | null }> {
-  const db = ctx.s.db.read(ctx.userId);
-  // websearch_to_tsquery never fails on user input; a query of stop words only ("the") is an
-  // empty tsquery, which matches nothing, so it yields an empty page rather than an error.
-  const query = sql`websearch_to_tsquery('english', ${q.q})`;
-  const rank = sql<number>`ts_rank_cd(${e.search}, ${query})::float8`;
-  const cur = q.cursor ? readCursor(q.cursor, isRank) : undefined;
-  const after = cur ? sql`(${rank}, ${e.id}) < (${cur.v}::float8, ${cur.id}::uuid)` : undefined;
+/** websearch_to_tsquery never fails on user input; a query of stop words only is empty and matches nothing. */
+const tsquery = (text: string) => sql`websearch_to_tsquery('english', ${text})`;
+const tsRank = (text: string) => sql<number>`ts_rank_cd(${e.search}, ${tsquery(text)})::float8`;
 
-  const ranked = await db
+/** Keyword matches best first, ids and ranks only: ranking runs over every match, headlines only over a page. */
+export async function keywordRanking(ctx: Ctx, q: EntryFilters & { q: string }, n: number, after?: SQL) {
+  const rank = tsRank(q.q);
+  return ctx.s.db
+    .read(ctx.userId)
     .select({ id: e.id, rank })
     .from(e)
-    .where(and(...entryConditions(ctx.userId, q), sql`${e.search} @@ ${query}`, after))
+    .where(and(...entryConditions(ctx.userId, q), sql`${e.search} @@ ${tsquery(q.q)}`, after))
     .orderBy(desc(rank), desc(e.id))
-    .limit(q.limit + 1);
-  const pageRows = ranked.slice(0, q.limit);
-  if (pageRows.length === 0) return { items: [], nextCursor: null };
+    .limit(n);
+}
 
-  const rows = await db
+/**
+ * The entries behind `ids` with their keyword headlines (a query without a match yields the text's
+ * start, unmarked). `snippets: false` skips the content headline, which re-parses the text.
+ */
+export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[], snippets = true) {
+  if (ids.length === 0) return new Map<string, EntryView & { titleHeadline: string; snippet: string }>();
+  const query = tsquery(text);
+  const rows = await ctx.s.db
+    .read(ctx.userId)
     .select({
       ...entryColumns,
       titleHeadline: sql<string>`ts_headline('english', translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
-      snippet: sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`,
+      snippet: snippets
+        ? sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`
+        : sql<string>`''`,
     })
     .from(e)
-    .where(
-      and(
-        eq(e.userId, ctx.userId),
-        inArray(
-          e.id,
-          pageRows.map((r) => r.id),
-        ),
-      ),
-    );
-  const byId = new Map(rows.map((r) => [r.id, r]));
+    .where(and(eq(e.userId, ctx.userId), inArray(e.id, ids)));
+  return new Map(
+    rows.map((r) => [r.id, { ...toView(r), titleHeadline: markHighlights(r.titleHeadline), snippet: markHighlights(r.snippet) }]),
+  );
+}
 
+/** Keyword search over the generated tsvector, best match first, paged by (rank, id). */
+export async function searchKeyword(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
+  const cur = q.cursor ? readCursor(q.cursor, isRank) : undefined;
+  const after = cur ? sql`(${tsRank(q.q)}, ${e.id}) < (${cur.v}::float8, ${cur.id}::uuid)` : undefined;
+  const ranked = await keywordRanking(ctx, q, q.limit + 1, after);
+  const pageRows = ranked.slice(0, q.limit);
+  const byId = await entriesWithHeadlines(
+    ctx,
+    q.q,
+    pageRows.map((r) => r.id),
+  );
   const items: SearchHit[] = [];
-  for (const { id, rank: r } of pageRows) {
+  for (const { id, rank } of pageRows) {
     const row = byId.get(id);
     if (!row) continue; // purged between the two queries
-    items.push({
-      entry: toView(row),
-      rank: Number(r),
-      highlights: { title: markHighlights(row.titleHeadline), snippet: markHighlights(row.snippet) },
-    });
+    const { titleHeadline, snippet, ...entry } = row;
+    items.push({ entry, rank: Number(rank), highlights: { title: titleHeadline, snippet } });
   }
   const last = ranked.length > q.limit ? pageRows[pageRows.length - 1] : undefined;
-  return { items, nextCursor: last ? encodeCursor({ v: String(Number(last.rank)), id: last.id }) : null };
+  return { items, nextCursor: last ? encodeCursor({ v: String(Number(last.rank)), id: last.id }) : null, mode: "keyword" };
 }

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgEnum, pgTable, text, uniqueIndex, uuid, vector } from "drizzle-orm/pg-core";
+import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid, vector } from "drizzle-orm/pg-core";
 import { createdAt, id, updatedAt, userId } from "./columns";
 import { entries } from "./entries";
 import { users } from "./users";
@@ -26,7 +26,33 @@ export const documentEmbeddings = pgTable(
   (t) => [
     uniqueIndex("document_embeddings_entry_chunk_uq").on(t.userId, t.entryId, t.chunkIndex),
     index("document_embeddings_hnsw").using("hnsw", t.embedding.op("vector_cosine_ops")),
+    // Purging an entry cascades here by entry_id alone.
+    index("document_embeddings_entry_idx").on(t.entryId),
   ],
+);
+
+/**
+ * What each entry's stored vectors were made from, one row per embedded entry. Kept apart from
+ * `entries` because updating an entry row recomputes its generated tsvector. The start-up sweep
+ * finds entries with no row, another text hash (computed in SQL) or another model; the embedding
+ * job skips the model call when the text hash and model still match.
+ */
+export const embeddingStatus = pgTable(
+  "embedding_status",
+  {
+    userId: userId().references(() => users.id, { onDelete: "cascade" }),
+    entryId: uuid("entry_id")
+      .notNull()
+      .references(() => entries.id, { onDelete: "cascade" }),
+    model: text("model").notNull(),
+    /** sha256 of the embedded title and content (see textHash in core's services/embeddings.ts). */
+    contentHash: text("content_hash").notNull(),
+    /** entries.updated_at of the version embedded. */
+    sourceUpdatedAt: timestamp("source_updated_at", { withTimezone: true, mode: "date" }).notNull(),
+    chunks: integer("chunks").notNull(),
+    embeddedAt: timestamp("embedded_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.entryId] }), index("embedding_status_entry_idx").on(t.entryId)],
 );
 
 export const conversations = pgTable(

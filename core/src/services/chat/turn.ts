@@ -43,6 +43,8 @@ const citationOf = (e: ContextEntry): Citation => ({ entryId: e.id, title: e.tit
  * later failures become an `error` event.
  */
 export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal): Promise<AsyncGenerator<ChatEvent>> {
+  // Retrieval embeds the question through the gateway too: a client that leaves cancels that as well.
+  ctx = { ...ctx, signal };
   const { env } = ctx.s;
   // An unknown or foreign conversation is a 404 before anything else happens.
   const existing = input.conversationId ? await openConversation(ctx, input.conversationId, input.message) : undefined;

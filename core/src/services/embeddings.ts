@@ -1,0 +1,156 @@
+import { schema, type Tx } from "@tcc/db";
+import { and, eq, sql } from "drizzle-orm";
+import type { Services } from "../services";
+import { chunkEntry, embeddingInput } from "./embedding-chunks";
+
+export const EMBEDDINGS_QUEUE = "embeddings";
+/** Texts per gateway call: large enough to batch well on a GPU, small enough to retry cheaply. */
+const EMBED_BATCH = 32;
+/** A write waits this long for its job to reach the queue; beyond it (Redis down) the job is sent on reconnect. */
+const ENQUEUE_WAIT_MS = 100;
+/** Rounds of "the entry changed while we embedded it, embed again" before leaving it to a retry. */
+const MAX_ROUNDS = 3;
+
+export interface EmbeddingJob {
+  userId: string;
+  entryId: string;
+  /** Re-embed even when text and model are unchanged (`embeddings:backfill --all`). */
+  force?: boolean;
+}
+
+const d = schema.documentEmbeddings;
+const st = schema.embeddingStatus;
+const e = schema.entries;
+
+/**
+ * What the stored vectors were made from; a job whose hash no longer matches the entry is stale.
+ * sha256 over the hex sha256 of title and of content, so SQL can compute the same (textHashSql).
+ */
+export function textHash(title: string, content: string): string {
+  const hex = (text: string) => new Bun.CryptoHasher("sha256").update(text).digest("hex");
+  return new Bun.CryptoHasher("sha256").update(hex(title) + hex(content)).digest("hex");
+}
+
+/** textHash of the `entries` row aliased `e`, in SQL: lets the sweep compare without reading any text out. */
+export const textHashSql = sql.raw(
+  `encode(sha256(convert_to(encode(sha256(convert_to(e.title, 'UTF8')), 'hex') || encode(sha256(convert_to(e.content, 'UTF8')), 'hex'), 'UTF8')), 'hex')`,
+);
+
+/**
+ * Queues (re-)embedding an entry. The job id names the text version, so a burst of saves of the
+ * same text is one job, while a new text always gets a job of its own, even when one for an older
+ * text is already running (a queue drops a new job whose id matches a running one).
+ */
+export async function enqueueEmbedding(s: Services, job: EmbeddingJob, version: string): Promise<void> {
+  const sent = s.jobs
+    .enqueue(EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` })
+    .then(() => true)
+    .catch((err: unknown) => {
+      // The start-up sweep finds what was never embedded.
+      s.logger.warn({ entryId: job.entryId, err: String(err) }, "could not queue an embedding job");
+      return false;
+    });
+  // With the cache backend already known to be down, do not make the write wait at all.
+  if (s.kv.healthy) await Promise.race([sent, Bun.sleep(ENQUEUE_WAIT_MS)]);
+}
+
+/** Queues embedding for an entry just written with this title and content. */
+export function entryWritten(s: Services, userId: string, entry: { id: string; title: string; content: string }): Promise<void> {
+  return enqueueEmbedding(s, { userId, entryId: entry.id }, textHash(entry.title, entry.content));
+}
+
+/** Removes an entry's vectors and status (trash); purge cascades by itself. */
+export async function dropEmbeddings(db: Tx, userId: string, entryId: string): Promise<void> {
+  await db.execute(sql`with gone as (delete from document_embeddings where user_id = ${userId} and entry_id = ${entryId})
+    delete from embedding_status where user_id = ${userId} and entry_id = ${entryId}`);
+}
+
+async function embedChunks(s: Services, userId: string, title: string, chunks: string[]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (let i = 0; i < chunks.length; i += EMBED_BATCH) {
+    const texts = chunks.slice(i, i + EMBED_BATCH).map((c) => embeddingInput(title, c));
+    out.push(...(await s.ai.embed({ userId, texts, priority: "batch" })));
+  }
+  const wrong = out.find((v) => v.length !== s.env.EMBEDDING_DIMS);
+  if (wrong) throw new Error(`model ${s.ai.embeddingModel} returned ${wrong.length} dimensions, EMBEDDING_DIMS is ${s.env.EMBEDDING_DIMS}`);
+  return out;
+}
+
+interface Source {
+  title: string;
+  content: string;
+  deletedAt: Date | null;
+}
+
+async function readSource(db: Tx, job: EmbeddingJob, lock: boolean): Promise<Source | undefined> {
+  const q = db
+    .select({ title: e.title, content: e.content, deletedAt: e.deletedAt })
+    .from(e)
+    .where(and(eq(e.userId, job.userId), eq(e.id, job.entryId)));
+  // Locking the entry row serialises two jobs writing the same entry's vectors, and holds off an
+  // edit until these vectors are in (the edit then queues its own job).
+  const [row] = lock ? await q.for("no key update") : await q;
+  return row;
+}
+
+/** The status row, with updated_at copied in SQL: a JS Date would drop the microseconds the sweep compares. */
+async function writeStatus(db: Tx, job: EmbeddingJob, model: string, hash: string, chunks: number): Promise<void> {
+  await db.execute(sql`insert into embedding_status (user_id, entry_id, model, content_hash, source_updated_at, chunks, embedded_at)
+    select ${job.userId}, ${job.entryId}, ${model}, ${hash}, e.updated_at, ${chunks}, now() from entries e where e.user_id = ${job.userId} and e.id = ${job.entryId}
+    on conflict (user_id, entry_id) do update set model = excluded.model, content_hash = excluded.content_hash,
+      source_updated_at = excluded.source_updated_at, chunks = excluded.chunks, embedded_at = excluded.embedded_at`);
+}
+
+export type EmbedOutcome = "embedded" | "unchanged" | "gone";
+
+/**
+ * The embeddings job: chunks the entry, embeds the chunks, and replaces the entry's vectors in one
+ * transaction. Idempotent. Stale work never lands: the write re-reads the entry under a row lock
+ * and, if its text changed meanwhile, embeds the new text instead; a trashed or purged entry
+ * loses its vectors.
+ */
+export async function embedEntry(s: Services, job: EmbeddingJob): Promise<EmbedOutcome> {
+  const model = s.ai.embeddingModel;
+  for (let round = 0; round < MAX_ROUNDS; round++) {
+    const source = await readSource(s.db.primary, job, false);
+    if (!source || source.deletedAt) {
+      await dropEmbeddings(s.db.primary, job.userId, job.entryId);
+      return "gone";
+    }
+    const hash = textHash(source.title, source.content);
+    const [status] = await s.db.primary
+      .select({ model: st.model, hash: st.contentHash })
+      .from(st)
+      .where(and(eq(st.userId, job.userId), eq(st.entryId, job.entryId)));
+    if (!job.force && status?.model === model && status.hash === hash) {
+      return "unchanged";
+    }
+    const chunks = chunkEntry(source.title, source.content);
+    const vectors = await embedChunks(s, job.userId, source.title, chunks);
+    const outcome = await s.db.primary.transaction(async (tx): Promise<EmbedOutcome | "moved"> => {
+      const now = await readSource(tx, job, true);
+      if (!now || now.deletedAt) {
+        await dropEmbeddings(tx, job.userId, job.entryId);
+        return "gone";
+      }
+      if (textHash(now.title, now.content) !== hash) return "moved";
+      await tx.delete(d).where(and(eq(d.userId, job.userId), eq(d.entryId, job.entryId)));
+      if (chunks.length) {
+        await tx.insert(d).values(
+          chunks.map((chunkText, chunkIndex) => ({
+            userId: job.userId,
+            entryId: job.entryId,
+            chunkIndex,
+            chunkText,
+            model,
+            embedding: vectors[chunkIndex] as number[],
+          })),
+        );
+      }
+      await writeStatus(tx, job, model, hash, chunks.length);
+      return "embedded";
+    });
+    if (outcome !== "moved") return outcome;
+  }
+  throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
+}

@@ -1,0 +1,87 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseListeningLine, startEmbeddedGateway } from "../src/ai/embedded-gateway";
+import { createLogger } from "../src/lib/logger";
+
+const logger = createLogger("silent");
+const dir = mkdtempSync(join(tmpdir(), "tcc-gw-launch-"));
+
+/** A stand-in for ai-gateway/src/main.ts's start-up behaviour only: it prints lines, it serves nothing. */
+function script(name: string, body: string): string {
+  const path = join(dir, `${name}.ts`);
+  writeFileSync(path, body);
+  return path;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe("embedded gateway launcher", () => {
+  test("parses the gateway's listening line", () => {
+    expect(parseListeningLine("AI gateway listening at http://127.0.0.1:43121")).toBe("http://127.0.0.1:43121");
+    expect(parseListeningLine("[info] AI gateway listening at http://localhost:8081/ (built-in provider)")).toBe("http://localhost:8081");
+    expect(parseListeningLine('{"level":30,"msg":"queue ready"}')).toBeNull();
+    expect(parseListeningLine("AI gateway listening at nowhere")).toBeNull();
+  });
+
+  test("starts the child with only the gateway's settings, returns its URL, and stops it", async () => {
+    const envFile = join(dir, "env.json");
+    const entry = script(
+      "ok",
+      `require("node:fs").writeFileSync(${JSON.stringify(envFile)}, JSON.stringify({ env: process.env, pid: process.pid }));
+       console.log("loading models");
+       console.log("AI gateway listening at http://127.0.0.1:45678");
+       setInterval(() => {}, 1000);`,
+    );
+    const gw = startEmbeddedGateway({ dims: 384, logLevel: "warn", logger, entry, token: "t0ken" });
+    expect(await gw.url).toBe("http://127.0.0.1:45678");
+    const { env, pid } = JSON.parse(readFileSync(envFile, "utf8"));
+    expect(env).toMatchObject({
+      PORT: "0",
+      HOST: "127.0.0.1",
+      EMBEDDING_DIMS: "384",
+      LOG_LEVEL: "warn",
+      AI_GATEWAY_TOKEN: "t0ken",
+      PARENT_PID: String(process.pid),
+    });
+    // No LM Studio nodes (built-in provider), and none of core's own secrets or database.
+    expect(env.LMSTUDIO_NODES).toBeUndefined();
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(alive(pid)).toBe(true);
+    await gw.stop();
+    expect(alive(pid)).toBe(false);
+  });
+
+  test("a gateway that exits before listening, or never says so, is a clear error and no orphan", async () => {
+    const exits = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, token: "t", entry: script("exit", "process.exit(3);") });
+    await expect(exits.url).rejects.toThrow("AI gateway exited (code 3) before listening");
+
+    const pidFile = join(dir, "pid");
+    const hangs = startEmbeddedGateway({
+      dims: 8,
+      logLevel: "silent",
+      logger,
+      token: "t",
+      timeoutMs: 300,
+      entry: script(
+        "hang",
+        `require("node:fs").writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000);`,
+      ),
+    });
+    await expect(hangs.url).rejects.toThrow('printed no "listening at" line within 300 ms');
+    const pid = Number(readFileSync(pidFile, "utf8"));
+    for (let i = 0; i < 50 && alive(pid); i++) await Bun.sleep(20);
+    expect(alive(pid)).toBe(false);
+
+    const missing = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, token: "t", entry: join(dir, "absent.ts") });
+    await expect(missing.url).rejects.toThrow("is missing and AI_GATEWAY_URL is not set");
+  });
+});

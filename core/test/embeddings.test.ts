@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { sql } from "drizzle-orm";
+import { startFakeNode } from "../../ai-gateway/fake-node/server";
+import { embedText } from "../../ai-gateway/src/builtin/embedder";
+import { CHUNK_CHARS, chunkEntry } from "../src/services/embedding-chunks";
+import { staleEntries, startEmbeddingSweep } from "../src/services/embedding-sweep";
+import { embedEntry } from "../src/services/embeddings";
+import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
+import { createHarness, type Harness } from "./harness";
+
+const fake = await startFakeNode();
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness({ AI_GATEWAY_URL: fake.url });
+});
+afterAll(async () => {
+  await h.close();
+  await fake.stop();
+});
+beforeEach(() => fake.reset());
+
+/** This user's embedding calls: the workers also run other test files' jobs left in the shared queue. */
+const embeddingCalls = (userId: string) => fake.requests().filter((r) => r.path === "/v1/embeddings" && r.headers["x-tcc-user"] === userId);
+const parseVector = (s: string) => s.slice(1, -1).split(",").map(Number);
+
+describe("embedding pipeline", () => {
+  test("vectors appear after create, follow an edit, leave with the trash, return on restore, and go with purge", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Bike day", content: "Serviced the bike chain and the brakes." });
+    expect(made.status).toBe(201);
+    await waitEmbedded(h.services, made.body);
+    const first = await storedChunks(h.services, made.body.id);
+    expect(first).toHaveLength(1);
+    expect(first[0]?.chunkText).toBe("Serviced the bike chain and the brakes.");
+    expect(first[0]?.model).toBe(h.services.ai.embeddingModel);
+    // What the model embedded: the title, then the chunk, at batch priority for this user.
+    const call = embeddingCalls(u.info.id).at(-1);
+    expect(call?.body.input).toEqual(["Bike day\n\nServiced the bike chain and the brakes."]);
+    expect(call?.headers["x-tcc-priority"]).toBe("batch");
+    expect(call?.headers["x-tcc-user"]).toBe(u.info.id);
+    const expected = embedText("Bike day\n\nServiced the bike chain and the brakes.", 768);
+    parseVector(first[0]?.embedding as string).forEach((x, i) => {
+      expect(x).toBeCloseTo(expected[i] as number, 5);
+    });
+
+    const edited = await u.patch(`/v1/entries/${made.body.id}`, { content: "Planted tomatoes in the garden." });
+    await waitEmbedded(h.services, edited.body);
+    const second = await storedChunks(h.services, made.body.id);
+    expect(second.map((c) => c.chunkText)).toEqual(["Planted tomatoes in the garden."]);
+    expect(second[0]?.embedding).not.toBe(first[0]?.embedding);
+
+    expect((await u.del(`/v1/entries/${made.body.id}`)).status).toBe(204);
+    expect(await storedChunks(h.services, made.body.id)).toHaveLength(0);
+    expect(await statusOf(h.services, made.body.id)).toBeUndefined();
+
+    const restored = await u.post(`/v1/entries/${made.body.id}/restore`);
+    expect(restored.status).toBe(200);
+    await waitEmbedded(h.services, restored.body);
+    expect((await storedChunks(h.services, made.body.id)).map((c) => c.chunkText)).toEqual(["Planted tomatoes in the garden."]);
+
+    expect((await u.del(`/v1/entries/${made.body.id}?purge=true`)).status).toBe(204);
+    expect(await storedChunks(h.services, made.body.id)).toHaveLength(0);
+    expect(await statusOf(h.services, made.body.id)).toBeUndefined();
+  });
+
+  test("editing only tags keeps the vectors and does not call the model again", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Tagged", content: "Some words about kayaks." });
+    await waitEmbedded(h.services, made.body);
+    const before = await storedChunks(h.services, made.body.id);
+    const calls = embeddingCalls(u.info.id).length;
+    expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["water"] })).status).toBe(200);
+    // Same text, so the job (if any) ends without a model call.
+    await embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
+    expect(embeddingCalls(u.info.id).length).toBe(calls);
+    expect(await storedChunks(h.services, made.body.id)).toEqual(before);
+  });
+
+  test("a long entry is cut into overlapping chunks, each embedded", async () => {
+    const sentences = Array.from({ length: 60 }, (_, i) => `Sentence number ${i} talks about topic ${i % 7} at some length.`);
+    const content = `${sentences.slice(0, 30).join(" ")}\n\n${sentences.slice(30).join(" ")}`;
+    const chunks = chunkEntry("Long", content);
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    for (const c of chunks) expect(c.length).toBeLessThanOrEqual(CHUNK_CHARS);
+    // Neighbours share text, and every sentence is in some chunk.
+    for (let i = 1; i < chunks.length; i++) {
+      const tail = (chunks[i - 1] as string).split(/(?<=\.)\s+/).at(-1) as string;
+      expect(chunks[i]).toContain(tail);
+    }
+    for (const s of sentences) expect(chunks.some((c) => c.includes(s))).toBe(true);
+    expect(chunkEntry("Only a title", "")).toEqual(["Only a title"]);
+    expect(chunkEntry("Short", "one line")).toEqual(["one line"]);
+
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Long", content });
+    const status = await waitEmbedded(h.services, made.body);
+    expect(status.chunks).toBe(chunks.length);
+    expect((await storedChunks(h.services, made.body.id)).map((c) => c.chunkText)).toEqual(chunks);
+  });
+
+  test("an edit while the model works wins: the stale vectors never land", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Draft", content: "first version about apples" });
+    await waitEmbedded(h.services, made.body);
+    // Make the model slow, start a job for the current text, and edit while it waits.
+    await h.services.db.primary.execute(
+      sql`update entries set content = 'second version about pears', updated_at = now() where id = ${made.body.id}`,
+    );
+    fake.configure({ latencyMs: 300 });
+    const job = embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
+    await Bun.sleep(100);
+    const edited = await u.patch(`/v1/entries/${made.body.id}`, { content: "third version about plums" });
+    expect(await job).not.toBe("gone");
+    fake.configure({ latencyMs: 0 });
+    await waitEmbedded(h.services, edited.body);
+    expect((await storedChunks(h.services, made.body.id)).map((c) => c.chunkText)).toEqual(["third version about plums"]);
+  });
+
+  test("a failing gateway is retried with backoff, counted in metrics, and the entry embedded once it recovers", async () => {
+    const u = await h.user();
+    fake.configure({ failRate: 1, failStatus: 503 });
+    const made = await u.post("/v1/entries", { title: "Retry me", content: "the gateway is down for a moment" });
+    expect(made.status).toBe(201); // the write never waits on the model
+    const deadline = Date.now() + 10_000;
+    let metrics = "";
+    while (!/tcc_jobs_total\{queue="embeddings",outcome="retried"\} [1-9]/.test(metrics) && Date.now() < deadline) {
+      await Bun.sleep(50);
+      metrics = String((await h.anon.get("/metrics")).body);
+    }
+    expect(metrics).toMatch(/tcc_jobs_total\{queue="embeddings",outcome="retried"\} [1-9]/);
+    expect(await statusOf(h.services, made.body.id)).toBeUndefined();
+    fake.configure({ failRate: 0 });
+    await waitEmbedded(h.services, made.body, undefined, 20_000);
+  }, 30_000);
+
+  test("the start-up sweep queues an entry whose vectors were lost", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Lost", content: "queued in memory, then the process restarted" });
+    await waitEmbedded(h.services, made.body);
+    await h.services.db.primary.execute(sql`delete from embedding_status where entry_id = ${made.body.id}`);
+    await h.services.db.primary.execute(sql`delete from document_embeddings where entry_id = ${made.body.id}`);
+    const stale = await staleEntries(h.services, { limit: 10, userId: u.info.id });
+    expect(stale).toEqual([{ id: made.body.id, userId: u.info.id }]);
+    // Newest first: the entry just written is in the first batch.
+    expect(await startEmbeddingSweep(h.services, 5)).toBeGreaterThanOrEqual(1);
+    await waitEmbedded(h.services, made.body);
+    expect(await storedChunks(h.services, made.body.id)).toHaveLength(1);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+  });
+
+  test("staleness is the text, computed alike in SQL and here: unicode text is current, a tags-only edit is not stale", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Café ☕ 日記", content: "Naïve résumé 🚲 — ünïcödé\nsecond line" });
+    await waitEmbedded(h.services, made.body);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["travel"] })).status).toBe(200);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    // A text change made behind the app's back (no job queued) is found.
+    await h.services.db.primary.execute(sql`update entries set content = content || '!' where id = ${made.body.id}`);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
+  });
+
+  test("vectors of another model count as stale", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Model change", content: "embedded by an older model" });
+    await waitEmbedded(h.services, made.body);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    await h.services.db.primary.execute(sql`update embedding_status set model = 'old-model' where entry_id = ${made.body.id}`);
+    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
+  });
+
+  test("GET /v1/entries/{id}/embedding says pending, current or stale; 404 for trashed and other users' entries; 400 for a bad id", async () => {
+    const u = await h.user();
+    const other = await h.user();
+    fake.configure({ failRate: 1 });
+    const made = await u.post("/v1/entries", { title: "State", content: "where do my vectors stand" });
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).body).toEqual({
+      state: "pending",
+      model: null,
+      chunks: 0,
+      embeddedAt: null,
+    });
+    fake.configure({ failRate: 0 });
+    await waitEmbedded(h.services, made.body, undefined, 20_000);
+    const current = await u.get(`/v1/entries/${made.body.id}/embedding`);
+    expect(current.status).toBe(200);
+    expect(current.body).toMatchObject({ state: "current", model: h.services.ai.embeddingModel, chunks: 1 });
+    expect(Date.parse(current.body.embeddedAt)).toBeGreaterThan(0);
+    await h.services.db.primary.execute(sql`update embedding_status set model = 'old-model' where entry_id = ${made.body.id}`);
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).body.state).toBe("stale");
+
+    expect((await other.get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(404);
+    expect((await u.get(`/v1/entries/${crypto.randomUUID()}/embedding`)).status).toBe(404);
+    const bad = await u.get("/v1/entries/not-a-uuid/embedding");
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("VALIDATION_FAILED");
+    const key = async (scopes: string[]) => u.withToken((await u.post("/v1/api-keys", { name: "k", scopes })).body.key);
+    expect((await (await key(["entries:read"])).get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(200);
+    expect((await (await key(["links:read"])).get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(403);
+    expect((await u.del(`/v1/entries/${made.body.id}`)).status).toBe(204);
+    expect((await u.get(`/v1/entries/${made.body.id}/embedding`)).status).toBe(404);
+  }, 30_000);
+});
