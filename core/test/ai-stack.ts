@@ -11,6 +11,8 @@ export interface AiStack {
   gateway: TestGateway;
   /** Core env pointing at the gateway with the fake node's model names. */
   coreEnv: Record<string, string>;
+  /** How many requests the gateway has scheduled at this priority (core's x-tcc-priority). */
+  scheduled(priority: "interactive" | "batch"): Promise<number>;
   /** Resets the node and waits until the gateway has it in service again (after a `down` test). */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -18,10 +20,12 @@ export interface AiStack {
 
 export const FAKE_MODELS = { chat: "fake-chat", embedding: "fake-embedding" } as const;
 
-export async function startAiStack(opts: { dims?: number; maxConcurrent?: number } = {}): Promise<AiStack> {
-  const fake = await startFakeNode({ models: [FAKE_MODELS.chat, FAKE_MODELS.embedding], dims: opts.dims ?? 768 });
+/** `models`: more model names the node serves (the gateway routes by model). */
+export async function startAiStack(opts: { dims?: number; maxConcurrent?: number; models?: string[] } = {}): Promise<AiStack> {
+  const models = [FAKE_MODELS.chat, FAKE_MODELS.embedding, ...(opts.models ?? [])];
+  const fake = await startFakeNode({ models, dims: opts.dims ?? 768 });
   const gateway = await startGateway({
-    nodes: [{ url: fake.url, maxConcurrent: opts.maxConcurrent ?? 16, models: [FAKE_MODELS.chat, FAKE_MODELS.embedding] }],
+    nodes: [{ url: fake.url, maxConcurrent: opts.maxConcurrent ?? 16, models }],
     // Scripted replies differ per test while the requests may not: no exact-match cache.
     env: { AI_CACHE_TTL_S: "0" },
   });
@@ -29,6 +33,11 @@ export async function startAiStack(opts: { dims?: number; maxConcurrent?: number
     fake,
     gateway,
     coreEnv: { AI_GATEWAY_URL: gateway.url, AI_CHAT_MODEL: FAKE_MODELS.chat, AI_EMBEDDING_MODEL: FAKE_MODELS.embedding },
+    async scheduled(priority) {
+      const text = await (await gateway.get("/metrics")).text();
+      const line = text.split("\n").find((l) => l.startsWith(`tcc_ai_queue_wait_seconds_count{priority="${priority}"}`));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    },
     async reset() {
       fake.reset();
       const until = Date.now() + 5_000;

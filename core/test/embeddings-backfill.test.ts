@@ -2,20 +2,21 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeNode } from "../../ai-gateway/fake-node/server";
+import { startAiStack } from "./ai-stack";
 import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
 import { createHarness, type Harness, serviceEnv } from "./harness";
 
 // This process only queues (JOB_WORKERS=off): the backfill CLI's own workers do the embedding,
 // with the model it is configured for.
-const fake = await startFakeNode();
+const ai = await startAiStack({ models: ["model-b", "model-c", "m"] });
+const fake = ai.fake;
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({ AI_GATEWAY_URL: fake.url, JOB_WORKERS: "off" });
+  h = await createHarness({ ...ai.coreEnv, JOB_WORKERS: "off" });
 });
 afterAll(async () => {
   await h.close();
-  await fake.stop();
+  await ai.stop();
 });
 
 async function backfill(args: string[], model: string) {
@@ -23,7 +24,7 @@ async function backfill(args: string[], model: string) {
     env: {
       PATH: process.env.PATH ?? "",
       ...serviceEnv(),
-      AI_GATEWAY_URL: fake.url,
+      ...ai.coreEnv,
       AI_EMBEDDING_MODEL: model,
       DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-backfill-")),
       LOG_LEVEL: "silent",

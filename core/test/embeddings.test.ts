@@ -1,31 +1,33 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { startFakeNode } from "../../ai-gateway/fake-node/server";
 import { embedText } from "../../ai-gateway/src/builtin/embedder";
 import { CHUNK_CHARS, chunkEntry } from "../src/services/embedding-chunks";
 import { staleEntries, startEmbeddingSweep } from "../src/services/embedding-sweep";
 import { embedEntry } from "../src/services/embeddings";
+import { startAiStack } from "./ai-stack";
 import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
 import { createHarness, type Harness } from "./harness";
 
-const fake = await startFakeNode();
+const ai = await startAiStack();
+const fake = ai.fake;
 let h: Harness;
 beforeAll(async () => {
-  h = await createHarness({ AI_GATEWAY_URL: fake.url });
+  h = await createHarness({ ...ai.coreEnv });
 });
 afterAll(async () => {
   await h.close();
-  await fake.stop();
+  await ai.stop();
 });
-beforeEach(() => fake.reset());
+beforeEach(() => ai.reset());
 
 /** This user's embedding calls: the workers also run other test files' jobs left in the shared queue. */
-const embeddingCalls = (userId: string) => fake.requests().filter((r) => r.path === "/v1/embeddings" && r.headers["x-tcc-user"] === userId);
+const embeddingCalls = (userId: string) => fake.requests().filter((r) => r.path === "/v1/embeddings" && r.body.user === userId);
 const parseVector = (s: string) => s.slice(1, -1).split(",").map(Number);
 
 describe("embedding pipeline", () => {
   test("vectors appear after create, follow an edit, leave with the trash, return on restore, and go with purge", async () => {
     const u = await h.user();
+    const batchBefore = await ai.scheduled("batch");
     const made = await u.post("/v1/entries", { title: "Bike day", content: "Serviced the bike chain and the brakes." });
     expect(made.status).toBe(201);
     await waitEmbedded(h.services, made.body);
@@ -36,8 +38,9 @@ describe("embedding pipeline", () => {
     // What the model embedded: the title, then the chunk, at batch priority for this user.
     const call = embeddingCalls(u.info.id).at(-1);
     expect(call?.body.input).toEqual(["Bike day\n\nServiced the bike chain and the brakes."]);
-    expect(call?.headers["x-tcc-priority"]).toBe("batch");
-    expect(call?.headers["x-tcc-user"]).toBe(u.info.id);
+    // Sent as batch work: the gateway scheduled it at that priority.
+    expect(await ai.scheduled("batch")).toBeGreaterThan(batchBefore);
+    expect(call?.body.user).toBe(u.info.id);
     const expected = embedText("Bike day\n\nServiced the bike chain and the brakes.", 768);
     parseVector(first[0]?.embedding as string).forEach((x, i) => {
       expect(x).toBeCloseTo(expected[i] as number, 5);

@@ -2,21 +2,22 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startFakeNode } from "../../ai-gateway/fake-node/server";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseEnv } from "../src/env";
 import { startEmbeddingSweep } from "../src/services/embedding-sweep";
 import { EMBEDDINGS_QUEUE } from "../src/services/embeddings";
+import { startAiStack } from "./ai-stack";
 import { Client } from "./harness";
 
 // The embedded default (PGlite, in-process queue) with the fake node standing in for the model.
-const fake = await startFakeNode({ dims: 384 });
-afterAll(() => fake.stop());
+const ai = await startAiStack({ dims: 384 });
+const fake = ai.fake;
+afterAll(() => ai.stop());
 const SLOW = 120_000;
 
 async function embedded(dir: string) {
-  const services = await createServices(parseEnv({ DATA_DIR: dir, LOG_LEVEL: "silent", AI_GATEWAY_URL: fake.url, EMBEDDING_DIMS: "384" }));
+  const services = await createServices(parseEnv({ DATA_DIR: dir, LOG_LEVEL: "silent", ...ai.coreEnv, EMBEDDING_DIMS: "384" }));
   return { services, client: new Client(createApp(services)) };
 }
 

@@ -83,7 +83,8 @@ export class GatewayClient implements AiClient {
     if (input.texts.length === 0) return [];
     const client = await this.ready;
     const res = await client.embeddings.create(
-      { model: this.embeddingModel, input: input.texts, encoding_format: "float" },
+      // `user` is OpenAI's end-user field: the node's own logs can then tell users apart.
+      { model: this.embeddingModel, input: input.texts, encoding_format: "float", user: input.userId },
       { headers: this.headers(input.userId, input.priority), signal: input.signal },
     );
     const out = res.data.sort((a, b) => a.index - b.index).map((d) => d.embedding as number[]);
@@ -102,6 +103,7 @@ export class GatewayClient implements AiClient {
         max_tokens: input.maxTokens,
         stream: true,
         stream_options: { include_usage: true },
+        user: input.userId,
       },
       { headers: this.headers(input.userId, "interactive"), signal: input.signal },
     );
