@@ -29,7 +29,13 @@ test("the README walkthrough works as written on the embedded default", async ()
     expect(stdout).toContain('"occurredAt":"2026-03-14T09:00:00.000Z"');
     expect(stdout).toContain("<mark>Serviced</mark> the <mark>bike</mark>");
     expect(stdout).toMatch(/"name":"maintenance","entryCount":1/);
+    expect(stdout).toMatch(/"title":"<mark>Serviced<\/mark> the bike".*"mode":"semantic"/);
+    expect(stdout).toContain("event: citations");
+    expect(stdout).toContain("No language model is configured");
+    expect(stdout).toMatch(/\[1\] Serviced the bike \(/);
+    expect(stdout).toContain("event: done");
     expect(stdout).not.toContain('"error"');
+    expect(stdout).not.toContain("event: error");
   } finally {
     await server.stop();
   }

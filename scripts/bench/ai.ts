@@ -77,6 +77,8 @@ await stop(gateway);
 await stop(node);
 
 // ── Vector search benchmark ────────────────────────────────────────────────────────────────
-// The lead calls scripts/bench/vector-search.ts here (100K × 384-dim vectors over 100 users:
-// recall@10 against exact search, p95 per query, the ef_search used), e.g.:
-//   await import("./vector-search");
+// The second half of bench:ai: 100K × 384-dim vectors over 100 users, recall@10 against
+// exact search and p95 per user-filtered query, for each ef_search tried.
+console.log("\n## Vector search (pgvector HNSW, user-filtered)\n");
+const { benchVectorSearch } = await import("./vector-search");
+await benchVectorSearch();
