@@ -83,7 +83,10 @@ export function openAiClient(env: Env, logger: Logger = createLogger(env.LOG_LEV
   if (env.AI_GATEWAY_URL) return new GatewayClient({ ...common, baseUrl: env.AI_GATEWAY_URL });
   // A token of its own, so the child's loopback port serves only this process.
   const token = env.AI_GATEWAY_TOKEN ?? randomBytes(24).toString("base64url");
-  const gateway = startEmbeddedGateway({ dims: env.EMBEDDING_DIMS, logLevel: env.LOG_LEVEL, logger, token });
+  // Core already logs every request at info; the child's request lines would only repeat them
+  // (debug and trace still reach the child, for diagnosis).
+  const logLevel = env.LOG_LEVEL === "info" ? "warn" : env.LOG_LEVEL;
+  const gateway = startEmbeddedGateway({ dims: env.EMBEDDING_DIMS, logLevel, logger, token });
   return new GatewayClient({ ...common, token, baseUrl: gateway.url, onClose: () => gateway.stop() });
 }
 
