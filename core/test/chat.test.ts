@@ -299,6 +299,42 @@ describe("POST /v1/chat", () => {
     expect((await a.get("/v1/conversations")).body.items).toEqual([]);
   });
 
+  test("answers and tool calls are counted in /metrics, by outcome and by tool", async () => {
+    const metric = async (series: string) => {
+      const text = String((await h.anon.get("/metrics")).body);
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      return Number(line?.split(" ").at(-1) ?? 0);
+    };
+    const done = 'tcc_chat_answers_total{outcome="done"}';
+    const failed = 'tcc_chat_answers_total{outcome="error"}';
+    const listTags = 'tcc_chat_tool_calls_total{tool="list_tags",ok="true"}';
+    const unknown = 'tcc_chat_tool_calls_total{tool="unknown",ok="false"}';
+    const before = {
+      done: await metric(done),
+      failed: await metric(failed),
+      listTags: await metric(listTags),
+      unknown: await metric(unknown),
+    };
+    const a = await h.user();
+    fake.script([
+      {
+        tool_calls: [
+          { name: "list_tags", arguments: {} },
+          { name: "rm_rf", arguments: {} },
+        ],
+      },
+      { content: "No tags yet." },
+    ]);
+    expect(answerOf((await chat(a, { message: "Which tags do I use?" })).events)).toBe("No tags yet.");
+    fake.configure({ disconnectAfterTokens: 1 });
+    fake.script([{ content: "cut off here" }]);
+    expect(named((await chat(a, { message: "Fail please" })).events, "error")).toHaveLength(1);
+    expect(await metric(done)).toBe(before.done + 1);
+    expect(await metric(failed)).toBe(before.failed + 1);
+    expect(await metric(listTags)).toBe(before.listTags + 1);
+    expect(await metric(unknown)).toBe(before.unknown + 1);
+  });
+
   test("a gateway failure mid-stream is an error event, and no done follows", async () => {
     const a = await h.user();
     fake.configure({ disconnectAfterTokens: 3 });

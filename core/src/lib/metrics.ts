@@ -15,6 +15,18 @@ export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: b
   const COUNTS_TIMEOUT_MS = 500;
   return {
     jobSources,
+    chatAnswers: new Counter({
+      name: "tcc_chat_answers_total",
+      help: "Chat questions by outcome (done, error, aborted by the client)",
+      labelNames: ["outcome"] as const,
+      registers: [registry],
+    }),
+    chatToolCalls: new Counter({
+      name: "tcc_chat_tool_calls_total",
+      help: "Tool calls the model made in chat, by tool (unknown for a name not offered) and whether they ran",
+      labelNames: ["tool", "ok"] as const,
+      registers: [registry],
+    }),
     jobs: new Counter({
       name: "tcc_jobs_total",
       help: "Background job runs by queue and outcome (completed, retried, failed)",

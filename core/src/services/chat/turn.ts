@@ -101,6 +101,7 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
     return ids[ids.length - 1] as string;
   };
 
+  let outcome: "done" | "error" | undefined;
   yield { event: "conversation", data: { id: t.conversationId } };
   yield { event: "citations", data: [...citations.values()] };
   try {
@@ -127,6 +128,9 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
         const outcome = await runTool(ctx, call.name, call.arguments, t.toolOpts);
         for (const e of outcome.entries) if (!citations.has(e.id)) citations.set(e.id, citationOf(e));
         calls.push({ name: call.name, arguments: summarizeArgs(call.arguments), ok: outcome.ok });
+        // The label is the model's choice of name: only offered names, so the series stay few.
+        const tool = t.tools.some((d) => d.type === "function" && d.function.name === call.name) ? call.name : "unknown";
+        ctx.s.metrics.chatToolCalls.inc({ tool, ok: String(outcome.ok) });
         yield { event: "tool", data: { name: call.name, arguments: summarizeArgs(call.arguments), ok: outcome.ok } };
         messages.push({ role: "tool", tool_call_id: call.id, content: outcome.text });
       }
@@ -135,9 +139,11 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
       round = await openRound(ctx, messages, n + 1 >= MAX_ROUNDS ? [] : t.tools, signal);
     }
     const messageId = await save();
+    outcome = "done";
     yield { event: "done", data: { messageId, usage } };
   } catch (err) {
     if (signal.aborted) return;
+    outcome = "error";
     // Gateway failures arrive as AppErrors (see upstream.ts); anything else is our own bug.
     if (err instanceof AppError) {
       yield { event: "error", data: { code: err.code, message: err.message } };
@@ -146,6 +152,8 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
     ctx.s.logger.error({ err }, "chat failed");
     yield { event: "error", data: { code: "INTERNAL", message: "The answer failed" } };
   } finally {
+    // A client that leaves stops this generator without an exception: neither done nor error.
+    ctx.s.metrics.chatAnswers.inc({ outcome: outcome ?? "aborted" });
     // The question is kept even when the answer failed or the client left, with what was said so far.
     if (!saved) await save().catch((err) => ctx.s.logger.error({ err }, "chat: saving the question failed"));
   }
