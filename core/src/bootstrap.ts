@@ -6,7 +6,6 @@ import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
-import { requeuePendingImages } from "./images/sweep";
 import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
 import { registerJobs } from "./jobs/register";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
@@ -139,10 +138,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     clock: () => new Date(),
   };
   registerJobs(services);
-  if (env.JOB_WORKERS === "on") {
-    await jobs.start();
-    if (jobs.kind === "memory") await requeuePendingImages(services);
-  }
+  if (env.JOB_WORKERS === "on") await jobs.start();
   return services;
 }
 

@@ -1,8 +1,8 @@
 import { createApp } from "./app";
 import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
+import { runStartupSweeps } from "./jobs/sweeps";
 import { UPLOAD_SLACK_BYTES } from "./middleware/body";
-import { startEmbeddingSweep } from "./services/embedding-sweep";
 
 const env = loadEnv();
 const services = await createServices(env).catch((err: Error) => {
@@ -22,8 +22,8 @@ const url = env.PUBLIC_URL ?? `http://${server.hostname}:${server.port}`;
 services.logger.info({ url, database: services.db.driver, cache: services.kv.kind }, "TCC Log core listening");
 console.log(`TCC Log is running at ${url}  (docs: ${url}/docs, data: ${env.DATABASE_URL ? "PostgreSQL" : `${env.DATA_DIR}/pg`})`);
 
-// In the background: queue entries whose embeddings a restart lost or a model change made stale.
-if (env.JOB_WORKERS === "on") void startEmbeddingSweep(services);
+// In the background: queue the embeddings and image derivatives a restart lost.
+void runStartupSweeps(services);
 
 let stopping = false;
 async function shutdown(signal: string) {

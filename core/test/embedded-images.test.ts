@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
 import { parseEnv } from "../src/env";
+import { runStartupSweeps } from "../src/jobs/sweeps";
 import { Client } from "./harness";
 import { inspect, jpeg } from "./jpeg";
 
@@ -34,6 +35,7 @@ test(
     const second = await embedded(dir, "on");
     try {
       const again = second.client.withToken(reg.body.accessToken);
+      await runStartupSweeps(second.services); // what main.ts runs once it listens
       await second.services.jobs.drain("images", 30_000);
       const meta = (await again.get(`/v1/files/${id}`)).body.metadata;
       expect(meta).toMatchObject({ width: 900, height: 600, takenAt: "2023-01-02T03:04:05", hasLocation: true });

@@ -9,7 +9,6 @@ import { createHarness, type Harness, serviceEnv } from "./harness";
 // This process only queues (JOB_WORKERS=off): the backfill CLI's own workers do the embedding,
 // with the model it is configured for.
 const ai = await startAiStack({ models: ["model-b", "model-c", "m"] });
-const fake = ai.fake;
 let h: Harness;
 beforeAll(async () => {
   h = await createHarness({ ...ai.coreEnv, JOB_WORKERS: "off" });

@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { enqueueWithin } from "../jobs/queue";
 import { INLINE_SAFE } from "../lib/sniff";
 import type { Services } from "../services";
 
@@ -99,17 +100,9 @@ export interface ImageJob {
 
 /** Queues the derivatives of one file. The default jobId dedupes repeated uploads; a changed setting passes its own. */
 export async function enqueueDerivatives(s: Services, job: ImageJob, jobId: string = job.fileId): Promise<void> {
-  const { fileId } = job;
-  const queued = s.jobs.enqueue(IMAGES_QUEUE, job, { jobId }).then(
-    () => true,
-    (err) => {
-      s.logger.warn({ fileId, err: String(err) }, "could not queue image derivatives");
-      return true;
-    },
-  );
   // The file is stored either way; a job still held by a reconnecting client is sent when Redis returns,
   // and the embedded queue's start-up sweep picks up anything lost.
-  if (!(await Promise.race([queued, Bun.sleep(enqueueWaitMs(s)).then(() => false)]))) {
-    s.logger.warn({ fileId }, "image job not confirmed by the queue yet; the upload answers anyway");
+  if ((await enqueueWithin(s, IMAGES_QUEUE, job, { jobId }, enqueueWaitMs(s))) === "pending") {
+    s.logger.warn({ fileId: job.fileId }, "image job not confirmed by the queue yet; the upload answers anyway");
   }
 }

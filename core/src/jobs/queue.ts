@@ -1,3 +1,5 @@
+import type { Logger } from "../lib/logger";
+
 /**
  * Background jobs: image derivatives, embeddings. BullMQ on Redis in the full stack (jobs
  * survive a restart and are shared by every core pod); an in-process queue in the embedded
@@ -53,4 +55,37 @@ export const DEFAULT_BACKOFF_MS = 1_000;
 export function backoffDelay(attempt: number, baseMs: number): number {
   const step = baseMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(step / 2 + Math.random() * (step / 2));
+}
+
+export type EnqueueOutcome = "queued" | "failed" | "pending";
+
+/**
+ * Enqueues without letting a slow or absent Redis hold up the request that caused the job: waits
+ * at most `waitMs` for the queue to confirm ("pending" after that; the send goes on). A failure is
+ * logged here; each job kind's sweep or backfill finds what was never queued.
+ */
+export async function enqueueWithin<T>(
+  s: { jobs: JobQueue; logger: Logger },
+  name: string,
+  data: T,
+  opts: JobOptions,
+  waitMs: number,
+): Promise<EnqueueOutcome> {
+  const sent = s.jobs.enqueue(name, data, opts).then(
+    (): EnqueueOutcome => "queued",
+    (err: unknown): EnqueueOutcome => {
+      s.logger.warn({ queue: name, jobId: opts.jobId, err: String(err) }, "could not queue a job");
+      return "failed";
+    },
+  );
+  if (waitMs <= 0) return "pending";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<EnqueueOutcome>((resolve) => {
+    timer = setTimeout(() => resolve("pending"), waitMs);
+  });
+  try {
+    return await Promise.race([sent, waited]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,5 +1,6 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
+import { enqueueWithin } from "../jobs/queue";
 import type { Services } from "../services";
 import { chunkEntry, embeddingInput } from "./embedding-chunks";
 
@@ -42,16 +43,8 @@ export const textHashSql = sql.raw(
  * text is already running (a queue drops a new job whose id matches a running one).
  */
 export async function enqueueEmbedding(s: Services, job: EmbeddingJob, version: string): Promise<void> {
-  const sent = s.jobs
-    .enqueue(EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` })
-    .then(() => true)
-    .catch((err: unknown) => {
-      // The start-up sweep finds what was never embedded.
-      s.logger.warn({ entryId: job.entryId, err: String(err) }, "could not queue an embedding job");
-      return false;
-    });
   // With the cache backend already known to be down, do not make the write wait at all.
-  if (s.kv.healthy) await Promise.race([sent, Bun.sleep(ENQUEUE_WAIT_MS)]);
+  await enqueueWithin(s, EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` }, s.kv.healthy ? ENQUEUE_WAIT_MS : 0);
 }
 
 /** Queues embedding for an entry just written with this title and content. */

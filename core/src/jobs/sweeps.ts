@@ -1,0 +1,23 @@
+import { requeuePendingImages } from "../images/sweep";
+import type { Services } from "../services";
+import { startEmbeddingSweep } from "../services/embedding-sweep";
+
+/**
+ * Start-up sweeps, run in the background once the server listens (never before: they page
+ * through tables). Embeddings in any setup (a failed job or a model change leaves entries
+ * behind); images only with the in-process queue, which forgets jobs on exit (the full stack
+ * keeps them in Redis and has `npm run images:backfill`).
+ */
+export async function runStartupSweeps(s: Services): Promise<void> {
+  if (s.env.JOB_WORKERS !== "on") return;
+  const images =
+    s.jobs.kind === "memory"
+      ? requeuePendingImages(s).then(
+          (n) => {
+            if (n > 0) s.logger.info({ files: n }, "queued image derivatives missing since the last run");
+          },
+          (err: unknown) => s.logger.warn({ err: String(err) }, "image sweep failed; pending images stay unqueued until the next start"),
+        )
+      : undefined;
+  await Promise.all([startEmbeddingSweep(s), images]);
+}
