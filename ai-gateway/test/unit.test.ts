@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MemoryResponseCache } from "../src/cache/response-cache";
 import { parseEnv } from "../src/env";
 import { createLogger } from "../src/lib/logger";
 import { RequestLog } from "../src/lib/request-log";
@@ -70,5 +71,30 @@ describe("request log", () => {
     off.line({ requestId: "r2", method: "GET", path: "/v1/models", status: 200, durationMs: 0.1 });
     off.flush();
     expect(quiet).toEqual([]);
+  });
+});
+
+describe("in-memory response cache (no Redis)", () => {
+  const bytes = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+
+  test("returns what was stored until its TTL passes", async () => {
+    const cache = new MemoryResponseCache(10_000);
+    cache.set("a", bytes(10, 7), 1);
+    expect(await cache.get("a")).toEqual(bytes(10, 7));
+    expect(await cache.getMany(["a", "missing"])).toEqual([bytes(10, 7), null]);
+    await Bun.sleep(1_050);
+    expect(await cache.get("a")).toBeNull();
+  });
+
+  test("is bounded by bytes: the least recently used goes first, and one huge answer is not kept", async () => {
+    // 1,000 bytes in all, at most a quarter per entry (value plus key).
+    const cache = new MemoryResponseCache(1_000);
+    for (const key of ["a", "b", "c", "d"]) cache.set(key, bytes(240), 60);
+    await cache.get("a"); // now "b" is the least recently used
+    cache.set("e", bytes(240), 60);
+    expect(await cache.getMany(["a", "b", "c", "d", "e"])).toEqual([bytes(240), null, bytes(240), bytes(240), bytes(240)]);
+    cache.set("huge", bytes(300), 60);
+    expect(await cache.get("huge")).toBeNull();
+    expect(await cache.get("e")).toEqual(bytes(240));
   });
 });

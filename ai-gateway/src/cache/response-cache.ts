@@ -1,6 +1,6 @@
 import type Redis from "ioredis";
+import { LRUCache } from "lru-cache";
 import type { Logger } from "../lib/logger";
-import { SizedLru } from "../lib/lru";
 
 /** Exact-match cache of upstream answers: Redis shared by replicas, or process memory. */
 export interface ResponseCache {
@@ -50,9 +50,10 @@ export class RedisResponseCache implements ResponseCache {
 
 export class MemoryResponseCache implements ResponseCache {
   readonly kind = "memory";
-  private readonly lru: SizedLru<Uint8Array>;
+  private readonly lru: LRUCache<string, Uint8Array>;
   constructor(maxBytes: number) {
-    this.lru = new SizedLru(maxBytes);
+    // Bounded by bytes, not entries; one huge answer must not flush everything else.
+    this.lru = new LRUCache({ maxSize: maxBytes, maxEntrySize: maxBytes / 4, sizeCalculation: (v, k) => v.byteLength + k.length });
   }
 
   async get(key: string): Promise<Uint8Array | null> {
@@ -64,6 +65,6 @@ export class MemoryResponseCache implements ResponseCache {
   }
 
   set(key: string, value: Uint8Array, ttlS: number): void {
-    this.lru.set(key, value, value.byteLength + key.length, ttlS * 1000);
+    this.lru.set(key, value, { ttl: ttlS * 1000 });
   }
 }
