@@ -32,8 +32,6 @@ export interface AiClient {
   embed(input: EmbedInput): Promise<number[][]>;
   /** OpenAI chat chunks, the last one carrying usage. Aborting the signal cancels upstream. */
   chatStream(input: ChatInput): AsyncIterable<ChatCompletionChunk>;
-  /** The gateway answers /readyz. */
-  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -51,21 +49,19 @@ export interface GatewayClientOptions {
 export class GatewayClient implements AiClient {
   readonly chatModel: string;
   readonly embeddingModel: string;
-  private client?: OpenAI;
   private readonly ready: Promise<OpenAI>;
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.chatModel = opts.chatModel;
     this.embeddingModel = opts.embeddingModel;
     this.ready = Promise.resolve(opts.baseUrl).then((url) => {
-      this.client = new OpenAI({
+      return new OpenAI({
         baseURL: `${url.replace(/\/$/, "")}/v1`,
         apiKey: opts.token ?? "unused",
         // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
         maxRetries: 0,
         timeout: opts.timeoutMs,
       });
-      return this.client;
     });
     // An embedded gateway that fails to start surfaces on the first call, not as an unhandled rejection.
     this.ready.catch(() => {});
@@ -108,16 +104,6 @@ export class GatewayClient implements AiClient {
       { headers: this.headers(input.userId, "interactive"), signal: input.signal },
     );
     yield* stream;
-  }
-
-  async ping(): Promise<boolean> {
-    try {
-      const url = await this.opts.baseUrl;
-      const res = await fetch(`${url.replace(/\/$/, "")}/readyz`, { signal: AbortSignal.timeout(1_000) });
-      return res.ok;
-    } catch {
-      return false;
-    }
   }
 
   async close(): Promise<void> {
