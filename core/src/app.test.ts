@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHarness, type Harness, type Res, uniqueEmail } from "./harness";
+import { createHarness, type Harness, type Res, uniqueEmail } from "../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

@@ -5,9 +5,10 @@ import { type AiClient, GatewayClient } from "./ai/client";
 import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
 import { AccessTokens } from "./auth/tokens";
+import type { Services } from "./context";
 import type { Env } from "./env";
+import { registerJobs } from "./job-handlers";
 import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
-import { registerJobs } from "./jobs/register";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
 import { type KV, MemoryKV } from "./lib/kv";
 import { createLogger, type Logger } from "./lib/logger";
@@ -15,7 +16,6 @@ import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
 import { connectJobRedis, connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
-import type { Services } from "./services";
 import { createStorage, type ObjectStorage } from "./storage";
 
 export function openDatabase(env: Env): Promise<Database> {

@@ -1,7 +1,7 @@
-import { makeDerivatives } from "../images/derivative-job";
-import { IMAGES_QUEUE, type ImageJob } from "../images/derivatives";
-import type { Services } from "../services";
-import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "../services/embeddings";
+import type { Services } from "./context";
+import { makeDerivatives } from "./files/images/derivative-job";
+import { IMAGES_QUEUE, type ImageJob } from "./files/images/derivatives";
+import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "./search/embeddings";
 
 /**
  * Every background job kind core runs. Each kind registers its handler here so that every

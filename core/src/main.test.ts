@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { embeddingDims } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import { createApp } from "../src/app";
-import { closeServices, createServices } from "../src/bootstrap";
-import { parseEnv } from "../src/env";
-import { Client } from "./harness";
-import { type CoreProcess, startCore } from "./process";
+import { Client } from "../test/harness";
+import { type CoreProcess, startCore } from "../test/process";
+import { createApp } from "./app";
+import { closeServices, createServices } from "./bootstrap";
+import { parseEnv } from "./env";
 
 // The embedded default: no DATABASE_URL, no REDIS_URL. PGlite can take seconds to start.
 const SLOW = 120_000;

@@ -1,8 +1,8 @@
 import { createApp } from "./app";
 import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
-import { runStartupSweeps } from "./jobs/sweeps";
-import { UPLOAD_SLACK_BYTES } from "./middleware/body";
+import { UPLOAD_SLACK_BYTES } from "./http/body";
+import { runStartupSweeps } from "./startup-sweeps";
 
 const env = loadEnv();
 const services = await createServices(env).catch((err: Error) => {

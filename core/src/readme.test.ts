@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCore } from "./process";
+import { startCore } from "../test/process";
 
 // The README's curl walkthrough, run exactly as written against a fresh embedded server:
 // only the base URL line is pointed at this test's port.

@@ -1,6 +1,6 @@
-import { requeuePendingImages } from "../images/sweep";
-import type { Services } from "../services";
-import { startEmbeddingSweep } from "../services/embedding-sweep";
+import type { Services } from "./context";
+import { requeuePendingImages } from "./files/images/sweep";
+import { startEmbeddingSweep } from "./search/embedding-sweep";
 
 /**
  * Start-up sweeps, run in the background once the server listens (never before: they page

@@ -1,7 +1,7 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Services } from "../src/services";
-import { textHash } from "../src/services/embeddings";
+import type { Services } from "../src/context";
+import { textHash } from "../src/search/embeddings";
 
 export interface StoredChunk {
   chunkIndex: number;

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../src/app";
 import { closeServices, createServices, openMigratedDatabase } from "../src/bootstrap";
+import type { Services } from "../src/context";
 import { type Env, parseEnv } from "../src/env";
-import type { Services } from "../src/services";
-import type { App } from "../src/types";
+import type { App } from "../src/http/types";
 
 /**
  * Test services come from scripts/test.sh (real Postgres primary + streaming replica, real

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { RecentWriters } from "@tcc/db";
+import { uniqueTagNames } from "../src/entries/tag-names";
 import { parseEnv } from "../src/env";
 import { decodeCursor, encodeCursor } from "../src/lib/cursor";
 import { SeparateGate } from "../src/lib/gate";
@@ -9,7 +10,6 @@ import { isHttpUrl } from "../src/lib/http-url";
 import { MemoryKV } from "../src/lib/kv";
 import { SizedLru } from "../src/lib/lru";
 import { MemoryRateLimiter } from "../src/lib/rate-limit";
-import { uniqueTagNames } from "../src/services/tag-names";
 
 describe("cursor encoding", () => {
   test("round-trips and is opaque", () => {

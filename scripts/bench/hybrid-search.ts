@@ -11,10 +11,10 @@ import { parseArgs } from "node:util";
 import { sql } from "drizzle-orm";
 import { startFakeNode } from "../../ai-gateway/fake-node/server";
 import { closeServices, createServices } from "../../core/src/bootstrap";
+import type { Ctx } from "../../core/src/context";
 import { parseEnv } from "../../core/src/env";
-import type { Ctx } from "../../core/src/services";
-import type { SearchMode } from "../../core/src/services/search";
-import { searchEntries } from "../../core/src/services/semantic-search";
+import type { SearchMode } from "../../core/src/search/keyword";
+import { searchEntries } from "../../core/src/search/search";
 
 const WORDS =
   "bike chain service run river garden tomato meeting budget review recipe bread travel train book idea kayak paint fence doctor sleep coffee code deploy bug family dinner walk rain snow".split(

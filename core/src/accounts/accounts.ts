@@ -2,8 +2,8 @@ import { schema } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords";
 import { sha256 } from "../auth/secrets";
+import type { Services } from "../context";
 import { AppError } from "../errors";
-import type { Services } from "../services";
 import { audit } from "./audit";
 import { startSession, type TokenPair } from "./sessions";
 

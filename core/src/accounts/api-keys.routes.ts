@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { requireSession } from "../auth/identify";
 import { SCOPES } from "../contracts/tokens";
-import { requireSession } from "../middleware/auth";
-import * as apiKeys from "../services/api-keys";
-import type { App, AppEnv } from "../types";
-import { errorResponses, IdParam, json, jsonBody, security, Timestamp, text } from "./common";
+import { errorResponses, IdParam, json, jsonBody, security, Timestamp, text } from "../http/route-kit";
+import type { App, AppEnv } from "../http/types";
+import * as apiKeys from "./api-keys";
 
 const ApiKey = z
   .object({

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHarness, type Harness } from "./harness";
+import { createHarness, type Harness } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

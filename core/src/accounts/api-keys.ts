@@ -1,9 +1,9 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { randomToken, sha256 } from "../auth/secrets";
+import type { Ctx, Services } from "../context";
 import type { Scope } from "../contracts/tokens";
 import { notFound } from "../errors";
-import type { Ctx, Services } from "../services";
 
 export interface ApiKeyView {
   id: string;

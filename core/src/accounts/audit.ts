@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import type { Services } from "../services";
+import type { Services } from "../context";
 
 export interface AuditEvent {
   userId?: string | null;

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { requireSession } from "../middleware/auth";
-import { limitByIp } from "../middleware/rate-limit";
-import * as accounts from "../services/accounts";
-import { audit } from "../services/audit";
-import { refreshSession, revokeFamily } from "../services/sessions";
-import type { App } from "../types";
-import { clientMeta, errorResponses, json, jsonBody, security, text } from "./common";
+import { requireSession } from "../auth/identify";
+import { limitByIp } from "../http/rate-limit";
+import { clientMeta, errorResponses, json, jsonBody, security, text } from "../http/route-kit";
+import type { App } from "../http/types";
+import * as accounts from "./accounts";
+import { audit } from "./audit";
+import { refreshSession, revokeFamily } from "./sessions";
 
 const Email = z.string().trim().email().max(254);
 // OWASP: at least 8; the upper bound keeps hashing cost bounded.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { generateKeyPair, SignJWT } from "jose";
-import { createHarness, type Harness, uniqueEmail } from "./harness";
+import { createHarness, type Harness, uniqueEmail } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { randomToken, sha256 } from "../auth/secrets";
+import type { Services } from "../context";
 import { AppError } from "../errors";
-import type { Services } from "../services";
 import { audit } from "./audit";
 
 export interface TokenPair {

@@ -2,8 +2,8 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { serviceEnv } from "./harness";
-import { startCore } from "./process";
+import { serviceEnv } from "../../test/harness";
+import { startCore } from "../../test/process";
 
 const alive = (pid: number) => {
   try {

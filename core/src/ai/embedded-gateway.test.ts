@@ -2,8 +2,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseListeningLine, startEmbeddedGateway } from "../src/ai/embedded-gateway";
-import { createLogger } from "../src/lib/logger";
+import { createLogger } from "../lib/logger";
+import { parseListeningLine, startEmbeddedGateway } from "./embedded-gateway";
 
 const logger = createLogger("silent");
 const dir = mkdtempSync(join(tmpdir(), "tcc-gw-launch-"));

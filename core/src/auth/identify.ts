@@ -1,9 +1,9 @@
 import type { Context } from "hono";
+import { resolveApiKey } from "../accounts/api-keys";
+import { denyKey } from "../accounts/sessions";
 import type { Scope } from "../contracts/tokens";
 import { AppError } from "../errors";
-import { resolveApiKey } from "../services/api-keys";
-import { denyKey } from "../services/sessions";
-import type { AppEnv, AuthInfo } from "../types";
+import type { AppEnv, AuthInfo } from "../http/types";
 
 export const API_KEY_PREFIX = "tcc_";
 
@@ -16,7 +16,7 @@ export interface Identity {
 /**
  * Who is calling, from `Authorization: Bearer <access JWT | API key>`, without touching Redis
  * for a session token: revocation is checked by the request gate in the same round trip as
- * the rate limits (see middleware/protect.ts).
+ * the rate limits (see http/protect.ts).
  */
 export async function identify(c: Context<AppEnv>): Promise<Identity> {
   const header = c.req.header("authorization");

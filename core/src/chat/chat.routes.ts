@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
 import { ErrorEnvelope } from "../contracts/errors";
-import { startChat } from "../services/chat/turn";
-import type { App } from "../types";
-import { ctxOf, errorResponses, json, jsonBody, security, text, Uuid } from "./common";
+import { ctxOf, errorResponses, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
+import { startChat } from "./turn";
 
 const ChatRequest = z
   .object({

@@ -2,14 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { FakeNode } from "../../ai-gateway/fake-node/server";
-import { createApp } from "../src/app";
-import { closeServices, createServices } from "../src/bootstrap";
-import { parseContextEntries } from "../src/contracts/ai";
-import { parseEnv } from "../src/env";
-import { type AiStack, startAiStack } from "./ai-stack";
-import { answerOf, chat, named, parseSse } from "./chat-sse";
-import { Client, createHarness, type Harness } from "./harness";
+import type { FakeNode } from "../../../ai-gateway/fake-node/server";
+import { type AiStack, startAiStack } from "../../test/ai-stack";
+import { Client, createHarness, type Harness } from "../../test/harness";
+import { answerOf, chat, named, parseSse } from "../../test/sse";
+import { createApp } from "../app";
+import { closeServices, createServices } from "../bootstrap";
+import { parseContextEntries } from "../contracts/ai";
+import { parseEnv } from "../env";
 
 // Core → the real AI gateway → the only stand-in: an LM Studio node, scripted per test.
 let ai: AiStack;

@@ -1,5 +1,5 @@
-import type { ContextEntry } from "../../contracts/ai";
-import type { EntryView } from "../entry-query";
+import type { ContextEntry } from "../contracts/ai";
+import type { EntryView } from "../entries/entry-query";
 
 /** Enough of an entry for a model to answer from without flooding its context. */
 export const CONTEXT_TEXT_CHARS = 2_000;

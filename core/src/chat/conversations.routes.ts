@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import * as conversations from "../services/conversations";
-import type { App } from "../types";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "./common";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
+import * as conversations from "./conversations";
 
 const Citation = z.object({ entryId: Uuid, title: z.string(), date: z.string() }).openapi("Citation");
 

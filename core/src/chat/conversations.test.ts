@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendMessages, openConversation, titleFrom } from "../src/services/conversations";
-import { type Client, createHarness, type Harness } from "./harness";
+import { type Client, createHarness, type Harness } from "../../test/harness";
+import { appendMessages, openConversation, titleFrom } from "./conversations";
 
 // Conversations are written by POST /v1/chat (chat.test.ts); here they are made through the
 // service directly, so paging and access rules are tested without a model.

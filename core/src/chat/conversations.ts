@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, asc, desc, eq } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
-import type { Ctx } from "../services";
-import { afterTimestamp, timestampCursorValue } from "./keyset";
-import { wrote } from "./wrote";
 
 const cv = schema.conversations;
 const m = schema.messages;

@@ -1,7 +1,7 @@
+import type { Ctx } from "../context";
 import type { ContextEntry } from "../contracts/ai";
-import type { Ctx } from "../services";
-import { CONTEXT_TEXT_CHARS, toContextEntry } from "./chat/context";
-import { hybridWithChunks } from "./semantic-search";
+import { hybridWithChunks } from "../search/search";
+import { CONTEXT_TEXT_CHARS, toContextEntry } from "./context-entries";
 
 /**
  * Retrieval for chat: the caller's live entries most relevant to a question, hybrid (keyword and

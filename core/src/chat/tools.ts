@@ -1,13 +1,13 @@
 import { z } from "zod";
-import type { ChatCompletionTool } from "../../ai/client";
-import type { ContextEntry } from "../../contracts/ai";
-import { AppError } from "../../errors";
-import type { Ctx } from "../../services";
-import { getEntry } from "../entries";
-import { queryLog } from "../query-log";
-import { searchEntriesForChat } from "../search-retrieval";
-import { listTags } from "../tags";
-import { FULL_TEXT_CHARS, toContextEntry } from "./context";
+import type { ChatCompletionTool } from "../ai/client";
+import type { Ctx } from "../context";
+import type { ContextEntry } from "../contracts/ai";
+import { getEntry } from "../entries/entries";
+import { listTags } from "../entries/tags";
+import { AppError } from "../errors";
+import { FULL_TEXT_CHARS, toContextEntry } from "./context-entries";
+import { queryLog } from "./query-log/query-log";
+import { searchEntriesForChat } from "./retrieval";
 
 /** What running one tool call gives back: text for the model, entries it may cite. */
 export interface ToolOutcome {

@@ -1,11 +1,11 @@
-import type { ChatCompletionMessageParam, ChatCompletionTool } from "../../ai/client";
-import { type ContextEntry, formatContextEntries } from "../../contracts/ai";
-import type { ErrorCode } from "../../contracts/errors";
-import { AppError } from "../../errors";
-import type { Ctx } from "../../services";
-import { appendMessages, type Citation, openConversation, recentMessages, type ToolCallRecord } from "../conversations";
-import { describeSchema } from "../query-log";
-import { searchEntriesForChat } from "../search-retrieval";
+import type { ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
+import type { Ctx } from "../context";
+import { type ContextEntry, formatContextEntries } from "../contracts/ai";
+import type { ErrorCode } from "../contracts/errors";
+import { AppError } from "../errors";
+import { appendMessages, type Citation, openConversation, recentMessages, type ToolCallRecord } from "./conversations";
+import { describeSchema } from "./query-log/query-log";
+import { searchEntriesForChat } from "./retrieval";
 import { runTool, summarizeArgs, toolDefinitions } from "./tools";
 import { openRound, type Round, RoundState, type Usage } from "./upstream";
 
@@ -52,7 +52,7 @@ export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal)
     existing ? recentMessages(ctx, existing.id, env.CHAT_HISTORY_MESSAGES) : [],
     searchEntriesForChat(ctx, input.message, env.CHAT_CONTEXT_ENTRIES),
   ]);
-  // query_log is offered only where its protections hold (see services/query-log).
+  // query_log is offered only where its protections hold (see chat/query-log).
   const schema =
     ctx.s.db.driver === "pglite"
       ? undefined

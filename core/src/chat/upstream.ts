@@ -1,7 +1,7 @@
 import { APIConnectionError, APIError, APIUserAbortError } from "openai";
-import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "../../ai/client";
-import { AppError } from "../../errors";
-import type { Ctx } from "../../services";
+import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
+import type { Ctx } from "../context";
+import { AppError } from "../errors";
 
 /** One call to the model, its first chunk already received (or its failure already known). */
 export interface Round {

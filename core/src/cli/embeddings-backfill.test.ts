@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startAiStack } from "./ai-stack";
-import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
-import { createHarness, type Harness, serviceEnv } from "./harness";
+import { startAiStack } from "../../test/ai-stack";
+import { statusOf, storedChunks, waitEmbedded } from "../../test/embeddings";
+import { createHarness, type Harness, serviceEnv } from "../../test/harness";
 
 // This process only queues (JOB_WORKERS=off): the backfill CLI's own workers do the embedding,
 // with the model it is configured for.
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 async function backfill(args: string[], model: string) {
-  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../src/cli/embeddings-backfill.ts"), ...args], {
+  const proc = Bun.spawn([process.execPath, join(import.meta.dir, "embeddings-backfill.ts"), ...args], {
     env: {
       PATH: process.env.PATH ?? "",
       ...serviceEnv(),

@@ -10,8 +10,8 @@ import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import { closeServices, createServices } from "../bootstrap";
 import { loadEnv } from "../env";
-import { countUnembedded, enqueueStale } from "../services/embedding-sweep";
-import { EMBEDDINGS_QUEUE } from "../services/embeddings";
+import { countUnembedded, enqueueStale } from "../search/embedding-sweep";
+import { EMBEDDINGS_QUEUE } from "../search/embeddings";
 
 const { values } = parseArgs({
   options: {

@@ -3,7 +3,7 @@
 // do the work; this only enqueues.
 import { closeServices, createServices } from "../bootstrap";
 import { loadEnv } from "../env";
-import { requeuePendingImages } from "../images/sweep";
+import { requeuePendingImages } from "../files/images/sweep";
 
 const env = loadEnv();
 if (!env.REDIS_URL) {

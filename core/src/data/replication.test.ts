@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { createHarness, type Harness } from "./harness";
+import { createHarness, type Harness } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import type { Ctx, Services } from "../services";
+import type { Ctx, Services } from "../context";
 
 /** Present in Redis for DB_READ_YOUR_WRITES_MS after a user's write, seen by every core process. */
 export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;

@@ -1,9 +1,22 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import * as entries from "../services/entries";
-import { attachFile, detachFile } from "../services/entry-files";
-import { idempotent } from "../services/idempotency";
-import type { App } from "../types";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, Timestamp, text, Uuid } from "./common";
+import { idempotent } from "../http/idempotency";
+import {
+  CursorParam,
+  ctxOf,
+  errorResponses,
+  IdParam,
+  json,
+  jsonBody,
+  Limit,
+  page,
+  security,
+  Timestamp,
+  text,
+  Uuid,
+} from "../http/route-kit";
+import type { App } from "../http/types";
+import * as entries from "./entries";
+import { attachFile, detachFile } from "./entry-files";
 
 export const MAX_CONTENT = 1024 * 1024;
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
-import { createHarness, type Harness } from "./harness";
+import { createHarness, type Harness } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,9 +1,11 @@
 import { schema } from "@tcc/db";
 import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { isForeignKeyViolation } from "../data/pg-errors";
+import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
-import type { Ctx } from "../services";
-import { dropEmbeddings, entryWritten } from "./embeddings";
+import { dropEmbeddings, entryWritten } from "../search/embeddings";
 import { insertEntryWithTags } from "./entry-create";
 import { assertFiles, setEntryFiles } from "./entry-files";
 import {
@@ -17,9 +19,7 @@ import {
   type SortKey,
   toView,
 } from "./entry-query";
-import { isForeignKeyViolation } from "./pg-errors";
 import { setEntryTags } from "./tag-names";
-import { wrote } from "./wrote";
 
 const e = schema.entries;
 

@@ -1,6 +1,6 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Ctx } from "../services";
+import type { Ctx } from "../context";
 import type { EntryView } from "./entry-query";
 import { toView } from "./entry-query";
 import { uniqueTagNames } from "./tag-names";

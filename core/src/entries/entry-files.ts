@@ -1,9 +1,9 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, inArray, isNull, notInArray } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { isForeignKeyViolation } from "../data/pg-errors";
+import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
-import type { Ctx } from "../services";
-import { isForeignKeyViolation } from "./pg-errors";
-import { wrote } from "./wrote";
 
 const e = schema.entries;
 const f = schema.files;

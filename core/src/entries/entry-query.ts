@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { eq, gte, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
-import { afterTimestamp, timestampCursorValue } from "./keyset";
+import { afterTimestamp, timestampCursorValue } from "../data/keyset";
 
 const e = schema.entries;
 

@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { idempotent } from "../http/idempotency";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, text, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
 import { isHttpUrl } from "../lib/http-url";
-import { idempotent } from "../services/idempotency";
-import * as links from "../services/links";
-import type { App } from "../types";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, text, Uuid } from "./common";
-import { IdempotencyHeader } from "./entries";
+import { IdempotencyHeader } from "./entries.routes";
+import * as links from "./links";
 
 const Link = z
   .object({

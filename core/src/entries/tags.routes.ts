@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ErrorEnvelope } from "../contracts/errors";
-import * as tagService from "../services/tags";
-import type { App } from "../types";
-import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "./common";
+import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
+import * as tagService from "./tags";
 
 const Tag = z
   .object({

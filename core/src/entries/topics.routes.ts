@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ErrorEnvelope } from "../contracts/errors";
-import { idempotent } from "../services/idempotency";
-import * as topics from "../services/topics";
-import type { App } from "../types";
-import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "./common";
-import { IdempotencyHeader } from "./entries";
+import { idempotent } from "../http/idempotency";
+import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
+import { IdempotencyHeader } from "./entries.routes";
+import * as topics from "./topics";
 
 const Topic = z
   .object({

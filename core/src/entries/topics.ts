@@ -1,9 +1,9 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { isUniqueViolation } from "../data/pg-errors";
+import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
-import type { Ctx } from "../services";
-import { isUniqueViolation } from "./pg-errors";
-import { wrote } from "./wrote";
 
 const t = schema.topics;
 

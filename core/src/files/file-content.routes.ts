@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { DERIVATIVE_SIZES, type DerivativeSize, type Representation, representation } from "../images/derivatives";
+import { ctxOf, errorResponses, IdParam, json, security } from "../http/route-kit";
+import type { App, AppEnv } from "../http/types";
 import { contentDisposition, etagMatches, parseRange } from "../lib/http-file";
 import { INLINE_SAFE } from "../lib/sniff";
-import { openSignedFile } from "../services/file-urls";
-import * as files from "../services/files";
 import { RangeNotSatisfiableError } from "../storage";
-import type { App, AppEnv } from "../types";
-import { ctxOf, errorResponses, IdParam, json, security } from "./common";
+import * as files from "./files";
+import { DERIVATIVE_SIZES, type DerivativeSize, type Representation, representation } from "./images/derivatives";
+import { openSignedFile } from "./signed-urls";
 
 const tags = ["files"];
 

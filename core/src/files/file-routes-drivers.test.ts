@@ -3,9 +3,9 @@ import { createHash } from "node:crypto";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import type { LocalStorage, S3Storage } from "../src/storage";
-import { type Client, createHarness, type Harness, type RawRes } from "./harness";
-import { inspect, jpeg, nextColour } from "./jpeg";
+import { type Client, createHarness, type Harness, type RawRes } from "../../test/harness";
+import { inspect, jpeg, nextColour } from "../../test/jpeg";
+import type { LocalStorage, S3Storage } from "../storage";
 
 // s3rver ships no types; this is the little of it the tests use.
 type S3rverServer = { run(): Promise<{ port: number }>; close(): Promise<void> };

@@ -1,14 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../errors";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "../http/route-kit";
+import type { App, AppEnv } from "../http/types";
 import { sanitizeName } from "../lib/http-file";
 import { boundaryOf, filePart } from "../lib/multipart";
-import { setKeepLocation } from "../services/file-location";
-import { createFileUrl, MAX_URL_TTL_S } from "../services/file-urls";
-import * as files from "../services/files";
-import type { App, AppEnv } from "../types";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "./common";
-import { registerFileContent } from "./file-content";
+import { registerFileContent } from "./file-content.routes";
+import * as files from "./files";
+import { setKeepLocation } from "./keep-location";
+import { createFileUrl, MAX_URL_TTL_S } from "./signed-urls";
 
 const File = z
   .object({

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { openStorage } from "../src/bootstrap";
-import { parseEnv } from "../src/env";
-import type { LocalStorage } from "../src/storage";
-import { type Client, createHarness, type Harness, type RawRes } from "./harness";
+import { type Client, createHarness, type Harness, type RawRes } from "../../test/harness";
+import { openStorage } from "../bootstrap";
+import { parseEnv } from "../env";
+import type { LocalStorage } from "../storage";
 
 const PNG = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==", "base64");
 const HTML = new TextEncoder().encode("<!doctype html><html><script>alert(document.cookie)</script></html>");

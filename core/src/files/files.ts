@@ -1,15 +1,15 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import type { Ctx, Services } from "../context";
+import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
-import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "../images/derivatives";
+import { bumpGalleriesShowing } from "../galleries/galleries";
+import { galleryTx } from "../galleries/slug-cache";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
-import type { Ctx, Services } from "../services";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
-import { bumpGalleriesShowing } from "./galleries";
-import { galleryTx } from "./gallery-slugs";
-import { afterTimestamp, timestampCursorValue } from "./keyset";
-import { wrote } from "./wrote";
+import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "./images/derivatives";
 
 const f = schema.files;
 export type FileRow = typeof schema.files.$inferSelect;

@@ -1,12 +1,12 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
-import { derivativeKeys, enqueueDerivatives, isDerivable } from "../images/derivatives";
-import type { Ctx } from "../services";
+import { bumpGalleriesShowing } from "../galleries/galleries";
+import { galleryTx } from "../galleries/slug-cache";
 import { deleteKeys, type FileRow, type FileView, toView } from "./files";
-import { bumpGalleriesShowing } from "./galleries";
-import { galleryTx } from "./gallery-slugs";
-import { wrote } from "./wrote";
+import { derivativeKeys, enqueueDerivatives, isDerivable } from "./images/derivatives";
 
 const f = schema.files;
 

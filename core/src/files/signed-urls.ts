@@ -1,8 +1,8 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Ctx, Services } from "../context";
 import { AppError } from "../errors";
-import type { DerivativeSize } from "../images/derivatives";
-import type { Ctx, Services } from "../services";
 import { findFile, findSharedFile } from "./files";
+import type { DerivativeSize } from "./images/derivatives";
 
 export const MAX_URL_TTL_S = 7 * 24 * 3600;
 

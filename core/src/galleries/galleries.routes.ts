@@ -1,11 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import * as galleries from "../services/galleries";
-import * as items from "../services/gallery-items";
-import { idempotent } from "../services/idempotency";
-import type { App } from "../types";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, Timestamp, text, Uuid } from "./common";
-import { IdempotencyHeader } from "./entries";
-import { registerPublicGalleries } from "./public-galleries";
+import { IdempotencyHeader } from "../entries/entries.routes";
+import { idempotent } from "../http/idempotency";
+import {
+  CursorParam,
+  ctxOf,
+  errorResponses,
+  IdParam,
+  json,
+  jsonBody,
+  Limit,
+  page,
+  security,
+  Timestamp,
+  text,
+  Uuid,
+} from "../http/route-kit";
+import type { App } from "../http/types";
+import * as galleries from "./galleries";
+import * as items from "./gallery-items";
+import { registerPublicGalleries } from "./public-galleries.routes";
 
 const Visibility = z.enum(["private", "unlisted", "public"]).openapi({ description: "unlisted and public galleries are readable by slug" });
 

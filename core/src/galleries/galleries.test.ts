@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness } from "./harness";
+import { type Client, createHarness, type Harness } from "../../test/harness";
 
 let n = 0;
 /** Distinct bytes per call, so dedupe never joins unrelated uploads. */

@@ -2,12 +2,12 @@ import { randomBytes } from "node:crypto";
 import { schema, type Tx } from "@tcc/db";
 import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
+import type { Ctx } from "../context";
+import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
-import type { Ctx } from "../services";
-import { galleryTx, noteBumped } from "./gallery-slugs";
-import { afterTimestamp, timestampCursorValue } from "./keyset";
-import { wrote } from "./wrote";
+import { galleryTx, noteBumped } from "./slug-cache";
 
 const g = schema.galleries;
 const gi = schema.galleryItems;

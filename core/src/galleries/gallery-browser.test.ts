@@ -3,14 +3,14 @@ import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { png } from "./png";
-import { startCore } from "./process";
+import { png } from "../../test/png";
+import { startCore } from "../../test/process";
 
 // PGlite start-up plus a browser launch: generous, but bounded.
 const SLOW = 120_000;
 /** The two fields read from an <img> (the test's tsconfig has no DOM lib). */
 type Img = { complete: boolean; naturalWidth: number };
-const SCREENSHOT = join(import.meta.dir, "../../test-output/gallery.png");
+const SCREENSHOT = join(import.meta.dir, "../../../test-output/gallery.png");
 
 test(
   "the gallery page renders its grid in Chromium and a click enlarges an image, with no script",

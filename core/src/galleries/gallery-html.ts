@@ -1,4 +1,4 @@
-import type { GalleryData } from "./gallery-public";
+import type { GalleryData } from "./public-gallery";
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** Every user string goes through this, in text and in attributes alike (attributes are always double-quoted). */

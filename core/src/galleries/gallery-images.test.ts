@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { makeDerivatives } from "../src/images/derivative-job";
-import { type Client, createHarness, type Harness } from "./harness";
-import { inspect, jpeg, nextColour } from "./jpeg";
+import { type Client, createHarness, type Harness } from "../../test/harness";
+import { inspect, jpeg, nextColour } from "../../test/jpeg";
+import { makeDerivatives } from "../files/images/derivative-job";
 
 const withGps = () => jpeg({ width: 600, height: 400, gps: true, colour: nextColour() });
 async function upload(u: Client, bytes: Uint8Array, query = ""): Promise<string> {

@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull, notInArray, sql } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
-import type { Ctx } from "../services";
 import { bump, type GalleryItemView, itemsOf } from "./galleries";
-import { galleryTx } from "./gallery-slugs";
-import { wrote } from "./wrote";
+import { galleryTx } from "./slug-cache";
 
 const g = schema.galleries;
 const gi = schema.galleryItems;

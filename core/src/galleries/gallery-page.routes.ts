@@ -1,9 +1,9 @@
 import { AppError } from "../errors";
+import type { App } from "../http/types";
 import { etagMatches } from "../lib/http-file";
-import { renderNotFoundPage, renderPasswordPage } from "../services/gallery-html";
-import { readPublicGallery } from "../services/gallery-public";
-import type { App } from "../types";
-import { GALLERY_CACHE_PROTECTED, galleryHeaders } from "./public-galleries";
+import { renderNotFoundPage, renderPasswordPage } from "./gallery-html";
+import { GALLERY_CACHE_PROTECTED, galleryHeaders } from "./public-galleries.routes";
+import { readPublicGallery } from "./public-gallery";
 
 const HTML = "text/html; charset=utf-8";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness } from "./harness";
-import { png } from "./png";
+import { type Client, createHarness, type Harness } from "../../test/harness";
+import { png } from "../../test/png";
 
 let n = 0;
 async function uploadPng(u: Client): Promise<string> {

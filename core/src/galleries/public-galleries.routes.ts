@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { errorResponses, json, Uuid } from "../http/route-kit";
+import type { App } from "../http/types";
 import { etagMatches } from "../lib/http-file";
-import { readPublicGallery } from "../services/gallery-public";
-import type { App } from "../types";
-import { errorResponses, json, Uuid } from "./common";
+import { readPublicGallery } from "./public-gallery";
 
 const PublicGallery = z
   .object({

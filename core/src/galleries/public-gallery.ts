@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { verifyPassword } from "../auth/passwords";
+import type { Services } from "../context";
 import { AppError, notFound } from "../errors";
-import { derivativesOf, isDerivable, originalIsLocationFree } from "../images/derivatives";
-import type { Services } from "../services";
-import { signedFileUrl } from "./file-urls";
+import { derivativesOf, isDerivable, originalIsLocationFree } from "../files/images/derivatives";
+import { signedFileUrl } from "../files/signed-urls";
 import { itemsOf } from "./galleries";
 import { renderGalleryHtml } from "./gallery-html";
-import { lookupSlug } from "./gallery-slugs";
+import { lookupSlug } from "./slug-cache";
 
 const g = schema.galleries;
 const f = schema.files;

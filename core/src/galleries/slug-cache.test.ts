@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { schema } from "@tcc/db";
 import { eq } from "drizzle-orm";
-import { lookupSlug } from "../src/services/gallery-slugs";
-import { type Client, createHarness, type Harness } from "./harness";
+import { type Client, createHarness, type Harness } from "../../test/harness";
+import { lookupSlug } from "./slug-cache";
 
 let h: Harness;
 beforeAll(async () => {

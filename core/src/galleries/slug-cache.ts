@@ -1,5 +1,5 @@
 import type { Tx } from "@tcc/db";
-import type { Services } from "../services";
+import type { Services } from "../context";
 
 /**
  * Short-lived Redis cache of a shared gallery's slug → (id, version, visibility, expiry, password

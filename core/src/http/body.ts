@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../errors";
-import type { AppEnv } from "../types";
+import type { AppEnv } from "./types";
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { GZIP_ETAG_SUFFIX } from "../lib/http-file";
-import type { AppEnv } from "../types";
+import type { AppEnv } from "./types";
 
 const MIN_BYTES = 1024;
 

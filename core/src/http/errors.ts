@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { AppError, type ErrorCode, errorStatus } from "../errors";
-import type { AppEnv } from "../types";
+import type { AppEnv } from "./types";
 
 function envelope(c: Context<AppEnv>, code: ErrorCode, message: string, details?: unknown, status?: number) {
   const body = { error: { code, message, requestId: c.get("requestId") ?? "", ...(details === undefined ? {} : { details }) } };

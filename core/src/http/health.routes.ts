@@ -1,4 +1,4 @@
-import type { App } from "../types";
+import type { App } from "./types";
 
 export function registerHealth(app: App) {
   // Alive: the process answers. Nothing else is checked, so k8s does not restart us for a DB blip.

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq } from "drizzle-orm";
+import type { Ctx } from "../context";
 import { AppError } from "../errors";
-import type { Ctx } from "../services";
 
 interface Outcome {
   status: number;

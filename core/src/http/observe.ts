@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import type { AppEnv } from "../types";
+import type { AppEnv } from "./types";
 
 /** Metrics and the one log line per request. Labels use the route template, never the raw path. */
 export function observe(): MiddlewareHandler<AppEnv> {

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from "hono";
+import { identify } from "../auth/identify";
+import { adoptRecentWrite, recentWriteKey } from "../data/wrote";
 import { AppError } from "../errors";
-import { adoptRecentWrite, recentWriteKey } from "../services/wrote";
-import type { AppEnv } from "../types";
-import { identify } from "./auth";
 import { clientIp } from "./client-ip";
 import { applyHeaders, MINUTE, refuse } from "./rate-limit";
+import type { AppEnv } from "./types";
 
 /**
  * The front door of every route that takes a token: identify the caller locally, then one

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors";
 import type { RateDecision } from "../lib/gcra";
-import type { AppEnv } from "../types";
 import { clientIp } from "./client-ip";
+import type { AppEnv } from "./types";
 
 export const MINUTE = 60_000;
 

@@ -1,11 +1,11 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { requireScope } from "../auth/identify";
+import type { Ctx } from "../context";
 import { ErrorEnvelope } from "../contracts/errors";
 import type { Scope } from "../contracts/tokens";
-import { requireScope } from "../middleware/auth";
-import { clientIp } from "../middleware/client-ip";
-import type { Ctx } from "../services";
-import type { AppEnv } from "../types";
+import { clientIp } from "./client-ip";
+import type { AppEnv } from "./types";
 
 /** Postgres text cannot hold NUL; refuse it up front with a clear message instead of a 500. */
 export const text = (max: number) =>

@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "../src/jobs";
-import { createLogger } from "../src/lib/logger";
-import { createMetrics } from "../src/lib/metrics";
-import { connectJobRedis } from "../src/lib/redis-kv";
-import { serviceEnv } from "./harness";
+import { serviceEnv } from "../../test/harness";
+import { createLogger } from "../lib/logger";
+import { createMetrics } from "../lib/metrics";
+import { connectJobRedis } from "../lib/redis-kv";
+import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from ".";
 
 const logger = createLogger("silent");
 const connections: { quit(): Promise<unknown> }[] = [];

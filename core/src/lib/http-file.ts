@@ -24,7 +24,7 @@ export function parseRange(header: string | undefined, size: number): Required<B
 }
 
 /** True when an If-None-Match header matches this strong ETag (weak comparison, as RFC 9110 asks for GET). */
-/** Appended inside the quotes of a strong ETag when the body is sent gzipped (see middleware/compress.ts). */
+/** Appended inside the quotes of a strong ETag when the body is sent gzipped (see http/compress.ts). */
 export const GZIP_ETAG_SUFFIX = "-gzip";
 const GZIPPED = new RegExp(`${GZIP_ETAG_SUFFIX}"$`);
 

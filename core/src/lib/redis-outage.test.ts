@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createHarness, type Harness } from "./harness";
-import { png } from "./png";
+import { createHarness, type Harness } from "../../test/harness";
+import { png } from "../../test/png";
 
-const scripts = join(import.meta.dir, "../../scripts/services");
+const scripts = join(import.meta.dir, "../../../scripts/services");
 const run = async (script: string) => {
   const proc = Bun.spawn(["bash", join(scripts, script)], { stdout: "ignore", stderr: "inherit" });
   expect(await proc.exited).toBe(0);

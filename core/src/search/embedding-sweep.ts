@@ -1,7 +1,7 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
+import type { Ctx, Services } from "../context";
 import { notFound } from "../errors";
-import type { Ctx, Services } from "../services";
 import { enqueueEmbedding, textHashSql } from "./embeddings";
 
 export interface StaleQuery {

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { embeddingStateOf } from "../services/embedding-sweep";
-import type { App } from "../types";
-import { ctxOf, errorResponses, IdParam, json, security } from "./common";
+import { ctxOf, errorResponses, IdParam, json, security } from "../http/route-kit";
+import type { App } from "../http/types";
+import { embeddingStateOf } from "./embedding-sweep";
 
 const EmbeddingState = z
   .object({

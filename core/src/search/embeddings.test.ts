@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { sql } from "drizzle-orm";
-import { embedText } from "../../ai-gateway/src/builtin/embedder";
-import { CHUNK_CHARS, chunkEntry } from "../src/services/embedding-chunks";
-import { staleEntries, startEmbeddingSweep } from "../src/services/embedding-sweep";
-import { embedEntry } from "../src/services/embeddings";
-import { startAiStack } from "./ai-stack";
-import { statusOf, storedChunks, waitEmbedded } from "./embeddings-support";
-import { createHarness, type Harness } from "./harness";
+import { embedText } from "../../../ai-gateway/src/builtin/embedder";
+import { startAiStack } from "../../test/ai-stack";
+import { statusOf, storedChunks, waitEmbedded } from "../../test/embeddings";
+import { createHarness, type Harness } from "../../test/harness";
+import { CHUNK_CHARS, chunkEntry } from "./chunks";
+import { staleEntries, startEmbeddingSweep } from "./embedding-sweep";
+import { embedEntry } from "./embeddings";
 
 const ai = await startAiStack();
 const fake = ai.fake;

@@ -1,8 +1,8 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
+import type { Services } from "../context";
 import { enqueueWithin } from "../jobs/queue";
-import type { Services } from "../services";
-import { chunkEntry, embeddingInput } from "./embedding-chunks";
+import { chunkEntry, embeddingInput } from "./chunks";
 
 export const EMBEDDINGS_QUEUE = "embeddings";
 /** Texts per gateway call: large enough to batch well on a GPU, small enough to retry cheaply. */

@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
+import type { Ctx } from "../context";
+import { readCursor } from "../data/keyset";
+import { type EntryFilters, type EntryView, entryColumns, entryConditions, toView } from "../entries/entry-query";
 import { encodeCursor } from "../lib/cursor";
 import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";
-import type { Ctx } from "../services";
-import { type EntryFilters, type EntryView, entryColumns, entryConditions, toView } from "./entry-query";
-import { readCursor } from "./keyset";
 
 const e = schema.entries;
 

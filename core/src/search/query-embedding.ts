@@ -1,5 +1,5 @@
+import type { Ctx } from "../context";
 import { AppError } from "../errors";
-import type { Ctx } from "../services";
 
 /** A person is waiting on a search: give up on the gateway well before a chat-sized timeout. */
 export const QUERY_EMBED_TIMEOUT_MS = 10_000;

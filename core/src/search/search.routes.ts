@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { ErrorEnvelope } from "../contracts/errors";
-import { searchEntries } from "../services/semantic-search";
-import type { App } from "../types";
-import { ctxOf, errorResponses, json, security, text } from "./common";
-import { Entry, EntryFilterQuery } from "./entries";
+import { Entry, EntryFilterQuery } from "../entries/entries.routes";
+import { ctxOf, errorResponses, json, security, text } from "../http/route-kit";
+import type { App } from "../http/types";
+import { searchEntries } from "./search";
 
 const Mode = z.enum(["keyword", "semantic", "hybrid"]);
 

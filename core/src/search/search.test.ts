@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness, type Res } from "./harness";
+import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {

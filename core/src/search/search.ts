@@ -1,8 +1,8 @@
+import type { Ctx } from "../context";
 import { AppError } from "../errors";
 import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";
-import type { Ctx } from "../services";
+import { entriesWithHeadlines, keywordRanking, type SearchHit, type SearchPage, type SearchQuery, searchKeyword } from "./keyword";
 import { AiUnavailable, embedQuery } from "./query-embedding";
-import { entriesWithHeadlines, keywordRanking, type SearchHit, type SearchPage, type SearchQuery, searchKeyword } from "./search";
 import { bestPerEntry, type ChunkHit, nearestChunks } from "./vector-search";
 
 /** Reciprocal rank fusion constant, as in Cormack et al. and most hybrid search engines. */

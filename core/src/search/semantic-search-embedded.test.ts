@@ -2,13 +2,13 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app";
-import { closeServices, createServices } from "../src/bootstrap";
-import { parseEnv } from "../src/env";
-import { startEmbeddingSweep } from "../src/services/embedding-sweep";
-import { EMBEDDINGS_QUEUE } from "../src/services/embeddings";
-import { startAiStack } from "./ai-stack";
-import { Client } from "./harness";
+import { startAiStack } from "../../test/ai-stack";
+import { Client } from "../../test/harness";
+import { createApp } from "../app";
+import { closeServices, createServices } from "../bootstrap";
+import { parseEnv } from "../env";
+import { startEmbeddingSweep } from "./embedding-sweep";
+import { EMBEDDINGS_QUEUE } from "./embeddings";
 
 // The embedded default (PGlite, in-process queue) with the fake node standing in for the model.
 const ai = await startAiStack({ dims: 384 });

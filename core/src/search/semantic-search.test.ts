@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { embedText } from "../../ai-gateway/src/builtin/embedder";
-import { searchEntriesForChat } from "../src/services/search-retrieval";
-import { nearestChunks } from "../src/services/vector-search";
-import { startAiStack } from "./ai-stack";
-import { waitEmbedded } from "./embeddings-support";
-import { type Client, createHarness, type Harness, type Res } from "./harness";
+import { embedText } from "../../../ai-gateway/src/builtin/embedder";
+import { startAiStack } from "../../test/ai-stack";
+import { waitEmbedded } from "../../test/embeddings";
+import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
+import { searchEntriesForChat } from "../chat/retrieval";
+import { nearestChunks } from "./vector-search";
 
 const ai = await startAiStack();
 const fake = ai.fake;

@@ -1,7 +1,7 @@
 import { type Database, type Drizzle, rowsOf, schema } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
-import type { Ctx } from "../services";
-import { type EntryFilters, entryConditions } from "./entry-query";
+import type { Ctx } from "../context";
+import { type EntryFilters, entryConditions } from "../entries/entry-query";
 
 const d = schema.documentEmbeddings;
 const e = schema.entries;

@@ -3,7 +3,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { AppError } from "../src/errors";
+import { AppError } from "../errors";
 import {
   createStorage,
   InvalidKeyError,
@@ -13,7 +13,7 @@ import {
   RangeNotSatisfiableError,
   type S3Storage,
   UploadInterruptedError,
-} from "../src/storage";
+} from ".";
 
 // s3rver ships no types; this is the little of it the tests use.
 type S3rverServer = { run(): Promise<{ port: number }>; close(): Promise<void> };

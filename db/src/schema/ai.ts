@@ -45,7 +45,7 @@ export const embeddingStatus = pgTable(
       .notNull()
       .references(() => entries.id, { onDelete: "cascade" }),
     model: text("model").notNull(),
-    /** sha256 of the embedded title and content (see textHash in core's services/embeddings.ts). */
+    /** sha256 of the embedded title and content (see textHash in core's search/embeddings.ts). */
     contentHash: text("content_hash").notNull(),
     /** entries.updated_at of the version embedded. */
     sourceUpdatedAt: timestamp("source_updated_at", { withTimezone: true, mode: "date" }).notNull(),

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createPgliteDatabase, migrate, rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { connectRedis, waitForRedis } from "../src/lib/redis-kv";
-import type { Ctx } from "../src/services";
-import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "../src/services/query-log";
-import { runSandboxed } from "../src/services/query-log/sandbox";
-import { type Client, createHarness, type Harness, serviceEnv } from "./harness";
+import { type Client, createHarness, type Harness, serviceEnv } from "../../../test/harness";
+import type { Ctx } from "../../context";
+import { connectRedis, waitForRedis } from "../../lib/redis-kv";
+import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "./query-log";
+import { runSandboxed } from "./sandbox";
 
 let h: Harness;
 let a: Client;

@@ -1,7 +1,7 @@
 import type { Database } from "@tcc/db";
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Ctx } from "../../services";
+import type { Ctx } from "../../context";
 import { QUERY_ROLE, runSandboxed, SandboxRefusal } from "./sandbox";
 
 /** What query_log hands back to the model: text, since that is what a tool result is. */

@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Sharp, SharpOptions } from "sharp";
-import type { Services } from "../services";
-import { bumpGalleriesShowing } from "../services/galleries";
-import { galleryTx } from "../services/gallery-slugs";
-import { wrote } from "../services/wrote";
+import type { Services } from "../../context";
+import { wrote } from "../../data/wrote";
+import { bumpGalleriesShowing } from "../../galleries/galleries";
+import { galleryTx } from "../../galleries/slug-cache";
 import {
   DERIVATIVE_MIME,
   DERIVATIVE_SIZES,

@@ -1,7 +1,7 @@
-import { AppError } from "../errors";
-import { enqueueWithin } from "../jobs/queue";
-import { INLINE_SAFE } from "../lib/sniff";
-import type { Services } from "../services";
+import type { Services } from "../../context";
+import { AppError } from "../../errors";
+import { enqueueWithin } from "../../jobs/queue";
+import { INLINE_SAFE } from "../../lib/sniff";
 
 /** The queue that makes image derivatives; one job per file (jobId = file id). */
 export const IMAGES_QUEUE = "images";

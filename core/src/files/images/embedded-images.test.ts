@@ -2,12 +2,12 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "../src/app";
-import { closeServices, createServices } from "../src/bootstrap";
-import { parseEnv } from "../src/env";
-import { runStartupSweeps } from "../src/jobs/sweeps";
-import { Client } from "./harness";
-import { inspect, jpeg } from "./jpeg";
+import { Client } from "../../../test/harness";
+import { inspect, jpeg } from "../../../test/jpeg";
+import { createApp } from "../../app";
+import { closeServices, createServices } from "../../bootstrap";
+import { parseEnv } from "../../env";
+import { runStartupSweeps } from "../../startup-sweeps";
 
 // PGlite can take seconds to start, twice here.
 const SLOW = 120_000;

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type ConnectionOptions, Queue } from "bullmq";
-import { makeDerivatives } from "../src/images/derivative-job";
-import { connectJobRedis } from "../src/lib/redis-kv";
-import type { LocalStorage } from "../src/storage";
-import { type Client, createHarness, type Harness, type RawRes } from "./harness";
-import { inspect, jpeg, nextColour } from "./jpeg";
+import { type Client, createHarness, type Harness, type RawRes } from "../../../test/harness";
+import { inspect, jpeg, nextColour } from "../../../test/jpeg";
+import { connectJobRedis } from "../../lib/redis-kv";
+import type { LocalStorage } from "../../storage";
+import { makeDerivatives } from "./derivative-job";
 
 const bytesOf = async (res: RawRes) => new Uint8Array(await res.arrayBuffer());
 const put = (u: Client, body: Uint8Array, query = "") =>
@@ -261,7 +261,7 @@ describe("images:backfill (full stack)", () => {
     const prefix = `tcc:test-backfill:${process.pid}:${Date.now()}`;
     const DATABASE_URL = process.env.DATABASE_URL ?? "";
     const REDIS_URL = process.env.REDIS_URL ?? "";
-    const cli = Bun.spawn([process.execPath, join(import.meta.dir, "../src/cli/images-backfill.ts")], {
+    const cli = Bun.spawn([process.execPath, join(import.meta.dir, "../../cli/images-backfill.ts")], {
       env: {
         PATH: process.env.PATH ?? "",
         DATABASE_URL,

@@ -1,7 +1,7 @@
 import { schema } from "@tcc/db";
 import { and, asc, gt, inArray, isNull, sql } from "drizzle-orm";
-import { INLINE_SAFE } from "../lib/sniff";
-import type { Services } from "../services";
+import type { Services } from "../../context";
+import { INLINE_SAFE } from "../../lib/sniff";
 import { enqueueDerivatives } from "./derivatives";
 
 const f = schema.files;
