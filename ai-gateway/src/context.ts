@@ -1,4 +1,4 @@
-import type { AiPriority } from "@tcc/core/contracts";
+import type { AiPriority } from "@tcc/shared/contracts";
 import type { Services } from "./services";
 
 /** Who is asking and how long they will wait: what every gateway service call needs. */

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { BUILTIN_MODELS, formatContextEntries } from "@tcc/core/contracts";
+import { BUILTIN_MODELS, formatContextEntries } from "@tcc/shared/contracts";
 import OpenAI from "openai";
 import { extractiveAnswer } from "../src/builtin/extractive";
 import { json, startGateway, startGatewayProcess } from "./harness";

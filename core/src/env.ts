@@ -1,5 +1,5 @@
+import { BUILTIN_MODELS } from "@tcc/shared/contracts";
 import { z } from "zod";
-import { BUILTIN_MODELS } from "./contracts/ai";
 
 const csv = (v: string | undefined) =>
   (v ?? "")

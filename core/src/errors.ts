@@ -1,6 +1,6 @@
-import type { ErrorCode } from "./contracts/errors";
+import type { ErrorCode } from "@tcc/shared/contracts";
 
-export { ErrorCode, errorStatus } from "./contracts/errors";
+export { ErrorCode, errorStatus } from "@tcc/shared/contracts";
 
 export class AppError extends Error {
   constructor(

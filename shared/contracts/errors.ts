@@ -1,4 +1,4 @@
-import { z } from "@hono/zod-openapi";
+import { z } from "zod";
 
 export const ErrorCode = z.enum([
   "BAD_REQUEST",
@@ -34,14 +34,12 @@ export const errorStatus = {
 } as const satisfies Record<ErrorCode, number>;
 
 /** Every error body, from core and from the edge: `{"error":{code,message,requestId,details?}}`. */
-export const ErrorEnvelope = z
-  .object({
-    error: z.object({
-      code: ErrorCode,
-      message: z.string(),
-      requestId: z.string(),
-      details: z.unknown().optional(),
-    }),
-  })
-  .openapi("Error");
+export const ErrorEnvelope = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    requestId: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;

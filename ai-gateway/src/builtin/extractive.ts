@@ -1,4 +1,4 @@
-import { type ContextEntry, parseContextEntries } from "@tcc/core/contracts";
+import { type ContextEntry, parseContextEntries } from "@tcc/shared/contracts";
 import { stem, tokenize } from "./embedder";
 
 /** A message as the built-in provider sees it: only roles and text matter. */

@@ -1,4 +1,4 @@
-import { BUILTIN_MODELS } from "@tcc/core/contracts";
+import { BUILTIN_MODELS } from "@tcc/shared/contracts";
 import { countTokens, embedText } from "./embedder";
 import { extractiveAnswer, type PlainMessage } from "./extractive";
 

@@ -1,4 +1,4 @@
-import { BUILTIN_MODELS } from "@tcc/core/contracts";
+import { BUILTIN_MODELS } from "@tcc/shared/contracts";
 import type { App } from "../types";
 
 const STARTED = Math.floor(Date.now() / 1000);

@@ -1,4 +1,4 @@
-import { AI_HEADERS, type AiPriority } from "@tcc/core/contracts";
+import { AI_HEADERS, type AiPriority } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import type { z } from "zod";
 import type { Ctx } from "../context";

@@ -1,4 +1,4 @@
-import type { AiPriority } from "@tcc/core/contracts";
+import type { AiPriority } from "@tcc/shared/contracts";
 
 export interface Queued {
   user: string;

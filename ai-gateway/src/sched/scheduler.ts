@@ -1,4 +1,4 @@
-import type { AiPriority } from "@tcc/core/contracts";
+import type { AiPriority } from "@tcc/shared/contracts";
 import { GatewayError } from "../errors";
 import type { Metrics } from "../lib/metrics";
 import type { NodePool } from "../nodes/pool";

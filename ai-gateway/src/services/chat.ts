@@ -1,4 +1,4 @@
-import { BUILTIN_MODELS } from "@tcc/core/contracts";
+import { BUILTIN_MODELS } from "@tcc/shared/contracts";
 import type { PlainMessage } from "../builtin/extractive";
 import { builtinAnswer, completionJson, completionSse, type Usage } from "../builtin/provider";
 import { cacheKey } from "../cache/response-cache";

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { SCOPES } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { requireSession } from "../auth/identify";
-import { SCOPES } from "../contracts/tokens";
 import { errorResponses, IdParam, json, jsonBody, security, Timestamp, text } from "../http/route-kit";
 import type { App, AppEnv } from "../http/types";
 import * as apiKeys from "./api-keys";

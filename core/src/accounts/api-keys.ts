@@ -1,8 +1,8 @@
 import { schema } from "@tcc/db";
+import type { Scope } from "@tcc/shared/contracts";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { randomToken, sha256 } from "../auth/secrets";
 import type { Ctx, Services } from "../context";
-import type { Scope } from "../contracts/tokens";
 import { notFound } from "../errors";
 
 export interface ApiKeyView {

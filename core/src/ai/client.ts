@@ -1,6 +1,6 @@
+import { AI_HEADERS, type AiPriority } from "@tcc/shared/contracts";
 import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
-import { AI_HEADERS, type AiPriority } from "../contracts/ai";
 
 export type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool };
 

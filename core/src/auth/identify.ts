@@ -1,7 +1,7 @@
+import type { Scope } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { resolveApiKey } from "../accounts/api-keys";
 import { denyKey } from "../accounts/sessions";
-import type { Scope } from "../contracts/tokens";
 import { AppError } from "../errors";
 import type { AppEnv, AuthInfo } from "../http/types";
 

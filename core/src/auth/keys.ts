@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ACCESS_TOKEN_ALG } from "@tcc/shared/contracts";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, type JWK } from "jose";
-import { ACCESS_TOKEN_ALG } from "../contracts/tokens";
 
 export interface SigningKeys {
   kid: string;

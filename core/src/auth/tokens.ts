@@ -1,5 +1,5 @@
+import { ACCESS_TOKEN_ALG, type AccessClaims } from "@tcc/shared/contracts";
 import { createLocalJWKSet, type JWTPayload, jwtVerify, SignJWT } from "jose";
-import { ACCESS_TOKEN_ALG, type AccessClaims } from "../contracts/tokens";
 import { AppError } from "../errors";
 import type { SigningKeys } from "./keys";
 

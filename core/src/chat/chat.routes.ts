@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { ErrorEnvelope } from "../contracts/errors";
-import { ctxOf, errorResponses, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { ctxOf, ErrorBody, errorResponses, json, jsonBody, security, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { startChat } from "./turn";
 
@@ -37,7 +36,7 @@ export function registerChat(app: App) {
       responses: {
         200: { content: { "text/event-stream": { schema: z.string() } }, description: "The answer as server-sent events" },
         ...errorResponses,
-        503: json(ErrorEnvelope, "The AI gateway is unreachable or failing"),
+        503: json(ErrorBody, "The AI gateway is unreachable or failing"),
       },
     }),
     async (c) => {

@@ -2,13 +2,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:tes
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseContextEntries } from "@tcc/shared/contracts";
 import type { FakeNode } from "../../../ai-gateway/fake-node/server";
 import { type AiStack, startAiStack } from "../../test/ai-stack";
 import { Client, createHarness, type Harness } from "../../test/harness";
 import { answerOf, chat, named, parseSse } from "../../test/sse";
 import { createApp } from "../app";
 import { closeServices, createServices } from "../bootstrap";
-import { parseContextEntries } from "../contracts/ai";
 import { parseEnv } from "../env";
 
 // Core → the real AI gateway → the only stand-in: an LM Studio node, scripted per test.

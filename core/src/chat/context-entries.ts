@@ -1,4 +1,4 @@
-import type { ContextEntry } from "../contracts/ai";
+import type { ContextEntry } from "@tcc/shared/contracts";
 import type { EntryView } from "../entries/entry-query";
 
 /** Enough of an entry for a model to answer from without flooding its context. */

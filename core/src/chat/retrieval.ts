@@ -1,5 +1,5 @@
+import type { ContextEntry } from "@tcc/shared/contracts";
 import type { Ctx } from "../context";
-import type { ContextEntry } from "../contracts/ai";
 import { hybridWithChunks } from "../search/search";
 import { CONTEXT_TEXT_CHARS, toContextEntry } from "./context-entries";
 

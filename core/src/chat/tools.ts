@@ -1,7 +1,7 @@
+import type { ContextEntry } from "@tcc/shared/contracts";
 import { z } from "zod";
 import type { ChatCompletionTool } from "../ai/client";
 import type { Ctx } from "../context";
-import type { ContextEntry } from "../contracts/ai";
 import { getEntry } from "../entries/entries";
 import { listTags } from "../entries/tags";
 import { AppError } from "../errors";

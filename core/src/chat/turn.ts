@@ -1,7 +1,7 @@
+import type { ErrorCode } from "@tcc/shared/contracts";
+import { type ContextEntry, formatContextEntries } from "@tcc/shared/contracts";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
 import type { Ctx } from "../context";
-import { type ContextEntry, formatContextEntries } from "../contracts/ai";
-import type { ErrorCode } from "../contracts/errors";
 import { AppError } from "../errors";
 import { appendMessages, type Citation, openConversation, recentMessages, type ToolCallRecord } from "./conversations";
 import { describeSchema } from "./query-log/query-log";

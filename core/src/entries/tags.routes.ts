@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ErrorEnvelope } from "../contracts/errors";
-import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as tagService from "./tags";
 
@@ -25,7 +24,7 @@ const TagMerge = z
   .strict()
   .openapi("TagMerge");
 
-const conflict = { 409: json(ErrorEnvelope, "Another tag already has this name") };
+const conflict = { 409: json(ErrorBody, "Another tag already has this name") };
 const tags = ["tags"];
 
 export function registerTags(app: App) {

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ErrorEnvelope } from "../contracts/errors";
 import { idempotent } from "../http/idempotency";
-import { ctxOf, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { IdempotencyHeader } from "./entries.routes";
 import * as topics from "./topics";
@@ -29,7 +28,7 @@ const TopicCreate = z
 
 const TopicPatch = TopicCreate.partial().strict().openapi("TopicPatch");
 
-const conflict = { 409: json(ErrorEnvelope, "Another topic already has this name") };
+const conflict = { 409: json(ErrorBody, "Another topic already has this name") };
 const tags = ["topics"];
 
 export function registerTopics(app: App) {

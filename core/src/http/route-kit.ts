@@ -1,9 +1,9 @@
 import { z } from "@hono/zod-openapi";
+import type { Scope } from "@tcc/shared/contracts";
+import { ErrorEnvelope } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { requireScope } from "../auth/identify";
 import type { Ctx } from "../context";
-import { ErrorEnvelope } from "../contracts/errors";
-import type { Scope } from "../contracts/tokens";
 import { clientIp } from "./client-ip";
 import type { AppEnv } from "./types";
 
@@ -30,7 +30,14 @@ export const jsonBody = <T extends z.ZodTypeAny>(schema: T) => ({
   body: { content: { "application/json": { schema } }, required: true },
 });
 
-const err = (description: string) => json(ErrorEnvelope, description);
+/**
+ * The shared error envelope, named "Error" in the OpenAPI document. Rebuilt here with
+ * zod-openapi's z: the contract stays plain zod (the edge imports it), and a plain schema made
+ * before zod-openapi loaded has no .openapi().
+ */
+export const ErrorBody = z.object(ErrorEnvelope.shape).openapi("Error");
+
+const err = (description: string) => json(ErrorBody, description);
 export const errorResponses = {
   400: err("Invalid request"),
   401: err("Missing or invalid credentials"),

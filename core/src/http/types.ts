@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Scope } from "@tcc/shared/contracts";
 import type { Services } from "../context";
-import type { Scope } from "../contracts/tokens";
 
 export interface AuthInfo {
   userId: string;

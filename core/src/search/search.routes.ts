@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ErrorEnvelope } from "../contracts/errors";
 import { Entry, EntryFilterQuery } from "../entries/entries.routes";
-import { ctxOf, errorResponses, json, security, text } from "../http/route-kit";
+import { ctxOf, ErrorBody, errorResponses, json, security, text } from "../http/route-kit";
 import type { App } from "../http/types";
 import { searchEntries } from "./search";
 
@@ -57,7 +56,7 @@ export function registerSearch(app: App) {
       responses: {
         200: json(SearchPage, "Matching entries, best first"),
         ...errorResponses,
-        503: json(ErrorEnvelope, "mode=semantic and the AI gateway is unavailable (code UNAVAILABLE, details.service ai-gateway)"),
+        503: json(ErrorBody, "mode=semantic and the AI gateway is unavailable (code UNAVAILABLE, details.service ai-gateway)"),
       },
     }),
     async (c) => {
