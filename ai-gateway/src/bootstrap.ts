@@ -1,3 +1,4 @@
+import { waitForRedis } from "@tcc/shared/runtime";
 import Redis from "ioredis";
 import { MemoryResponseCache, RedisResponseCache } from "./cache/response-cache";
 import type { Env } from "./env";
@@ -19,28 +20,16 @@ function connect(url: string, logger: Logger): Redis {
   return redis;
 }
 
-/** Waits for the first connection (commands fail fast without an offline queue until then). */
-function ready(redis: Redis, timeoutMs = 5_000): Promise<void> {
-  if (redis.status === "ready") return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-    redis.once("ready", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 /** Builds the real services from the environment and probes the nodes once. */
 export async function createServices(env: Env, opts: { logger?: Logger; defaultMetrics?: boolean } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const metrics = createMetrics({ defaultMetrics: opts.defaultMetrics });
   const redis = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
-  if (redis) await ready(redis).catch((err: Error) => logger.warn({ err: err.message }, "redis not answering at start-up"));
+  if (redis && !(await waitForRedis(redis, 5_000))) logger.warn({ err: "no connection within 5000 ms" }, "redis not answering at start-up");
   const pool = new NodePool(env.LMSTUDIO_NODES, { logger, intervalMs: env.AI_HEALTH_INTERVAL_MS });
   // Pub/sub needs a connection of its own; it must be up before subscribing (no offline queue).
   const subscriber = env.REDIS_URL ? connect(env.REDIS_URL, logger) : undefined;
-  if (subscriber) await ready(subscriber).catch(() => {}); // the main connection already warned
+  if (subscriber) await waitForRedis(subscriber, 5_000); // the main connection already warned
   const slots = redis && subscriber ? new RedisSlots(redis, subscriber, env.AI_SLOT_LEASE_MS, logger) : new MemorySlots();
   const scheduler = new Scheduler(pool, slots, metrics, { queueMax: env.AI_QUEUE_MAX, leaseMs: env.AI_SLOT_LEASE_MS });
   const cache = redis ? new RedisResponseCache(redis, logger) : new MemoryResponseCache(env.AI_CACHE_MEMORY_BYTES);

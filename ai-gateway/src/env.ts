@@ -1,3 +1,4 @@
+import { type EnvSource, loadEnvOrExit, parseEnvWith } from "@tcc/shared/runtime";
 import { z } from "zod";
 
 /** One LM Studio node as configured; `models` absent → discovered from the node's /v1/models. */
@@ -57,21 +58,7 @@ export const EnvSchema = z.object({
 
 export type Env = z.infer<typeof EnvSchema>;
 
-export function parseEnv(source: Record<string, string | undefined>): Env {
-  // Empty strings mean "unset": shells and compose files produce them freely.
-  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== ""));
-  return EnvSchema.parse(cleaned);
-}
+export const parseEnv = (source: EnvSource): Env => parseEnvWith(EnvSchema, source);
 
 /** Reads the environment once at start-up; a wrong variable names itself and exits. */
-export function loadEnv(source: Record<string, string | undefined> = process.env): Env {
-  try {
-    return parseEnv(source);
-  } catch (err) {
-    if (err instanceof z.ZodError) {
-      for (const issue of err.issues) console.error(`config error: ${issue.path.join(".")}: ${issue.message}`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
+export const loadEnv = (source: EnvSource = process.env): Env => loadEnvOrExit(parseEnv, source);

@@ -1,3 +1,4 @@
+import { stopGracefully } from "@tcc/shared/runtime";
 import { createApp } from "./app";
 import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
@@ -24,20 +25,7 @@ services.logger.info(
   "AI gateway listening",
 );
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  services.logger.info({ signal }, "shutting down: finishing in-flight requests");
-  const drained = server.stop(false);
-  const grace = new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
-  await Promise.race([drained, grace]);
-  await closeServices(services);
-  services.logger.flush?.();
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+const shutdown = stopGracefully({ server, graceMs: env.SHUTDOWN_GRACE_MS, logger: services.logger, close: () => closeServices(services) });
 // Started by core (embedded default): a core killed outright (SIGKILL, OOM) cannot stop us, so
 // notice it is gone rather than live on as an orphan holding a port.
 if (env.PARENT_PID) {

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readUrlLine } from "@tcc/shared/runtime";
 import type { Subprocess } from "bun";
 import { createApp } from "../src/app";
 import { closeServices, createServices } from "../src/bootstrap";
@@ -91,19 +92,18 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     stdout: "pipe",
     stderr: "inherit",
   });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  // Log lines may come first; the URL line is the one core's embedded mode looks for too.
-  while (!/^AI gateway listening at /m.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const url = out.match(/^AI gateway listening at (http:\/\/\S+)$/m)?.[1];
-  if (!url) {
+  let url: string;
+  try {
+    // Log lines may come first; the URL line is the one core's embedded mode looks for too.
+    url = await readUrlLine(proc.stdout, proc.exited, {
+      name: "the gateway",
+      parse: (line) => line.match(/^AI gateway listening at (http:\/\/\S+)$/)?.[1] ?? null,
+      marker: "AI gateway listening at",
+      timeoutMs: 60_000,
+    });
+  } catch (err) {
     proc.kill("SIGKILL");
-    throw new Error(`the gateway did not print its URL; it printed: ${out}`);
+    throw err;
   }
   return {
     proc,

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { createPgliteDatabase, createPostgresDatabase, type Database, ensureEmbeddingDims, migrate } from "@tcc/db";
+import { waitForRedis } from "@tcc/shared/runtime";
 import { type AiClient, GatewayClient } from "./ai/client";
 import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
@@ -15,7 +16,7 @@ import { createLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
-import { connectJobRedis, connectRedis, RedisKV, waitForRedis } from "./lib/redis-kv";
+import { connectJobRedis, connectRedis, RedisKV } from "./lib/redis-kv";
 import { createStorage, type ObjectStorage } from "./storage";
 
 export function openDatabase(env: Env): Promise<Database> {
@@ -98,6 +99,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   let gate: RequestGate;
   if (env.REDIS_URL) {
     const redis = connectRedis(env.REDIS_URL);
+    // Start-up traffic should not be answered from the fallback; without Redis after 3 s, start degraded.
     if (!(await waitForRedis(redis))) logger.warn("Redis is unreachable; serving from the database and process memory until it returns");
     kv = new RedisKV(redis);
     limiter = new RedisRateLimiter(redis);

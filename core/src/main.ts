@@ -1,3 +1,4 @@
+import { stopGracefully } from "@tcc/shared/runtime";
 import { createApp } from "./app";
 import { closeServices, createServices } from "./bootstrap";
 import { loadEnv } from "./env";
@@ -25,18 +26,4 @@ console.log(`TCC Log is running at ${url}  (docs: ${url}/docs, data: ${env.DATAB
 // In the background: queue the embeddings and image derivatives a restart lost.
 void runStartupSweeps(services);
 
-let stopping = false;
-async function shutdown(signal: string) {
-  if (stopping) return;
-  stopping = true;
-  services.logger.info({ signal }, "shutting down: finishing in-flight requests");
-  // stop(false) stops accepting and resolves when in-flight requests are done.
-  const drained = server.stop(false);
-  const grace = new Promise((resolve) => setTimeout(resolve, env.SHUTDOWN_GRACE_MS).unref());
-  await Promise.race([drained, grace]);
-  await closeServices(services);
-  services.logger.flush?.();
-  process.exit(0);
-}
-process.on("SIGTERM", () => void shutdown("SIGTERM"));
-process.on("SIGINT", () => void shutdown("SIGINT"));
+stopGracefully({ server, graceMs: env.SHUTDOWN_GRACE_MS, logger: services.logger, close: () => closeServices(services) });

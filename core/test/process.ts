@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readUrlLine } from "@tcc/shared/runtime";
 import type { Subprocess } from "bun";
 
 export interface CoreProcess {
@@ -15,19 +16,18 @@ export async function startCore(env: Record<string, string>): Promise<CoreProces
     stdout: "pipe",
     stderr: "inherit",
   });
-  const reader = proc.stdout.getReader();
-  let out = "";
-  // Log lines (a warning at start-up, say) may come before the URL line.
-  while (!/running at \S+\s/.test(out)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    out += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const url = out.match(/running at (http:\/\/\S+)/)?.[1];
-  if (!url) {
+  let url: string;
+  try {
+    // Log lines (a warning at start-up, say) may come before the URL line; they go to stderr.
+    url = await readUrlLine(proc.stdout, proc.exited, {
+      name: "core",
+      parse: (line) => line.match(/running at (http:\/\/\S+)/)?.[1] ?? null,
+      marker: "running at",
+      timeoutMs: 60_000,
+    });
+  } catch (err) {
     proc.kill("SIGKILL");
-    throw new Error(`core did not print its URL; it printed: ${out}`);
+    throw err;
   }
   return {
     proc,

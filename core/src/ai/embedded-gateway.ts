@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { readUrlLine } from "@tcc/shared/runtime";
 import type { Logger } from "../lib/logger";
 
 /** The line ai-gateway/src/main.ts prints once it accepts connections. */
@@ -69,7 +70,12 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
   // gateway would keep its port, and the stdio it shares with us, open.
   const killOnExit = () => child.kill("SIGKILL");
   process.on("exit", killOnExit);
-  const url = readUrl(child.stdout, opts.timeoutMs ?? GATEWAY_START_TIMEOUT_MS, child.exited);
+  const url = readUrlLine(child.stdout, child.exited, {
+    name: "AI gateway",
+    parse: parseListeningLine,
+    marker: "listening at",
+    timeoutMs: opts.timeoutMs ?? GATEWAY_START_TIMEOUT_MS,
+  });
   url.then(
     (u) => opts.logger.info({ url: u, pid: child.pid }, "embedded AI gateway started"),
     (err: Error) => {
@@ -90,50 +96,4 @@ export function startEmbeddedGateway(opts: EmbeddedGatewayOptions): EmbeddedGate
       if (!exited) child.kill("SIGKILL");
     },
   };
-}
-
-/** Reads lines until the listening line; then keeps draining to stderr so the child never blocks on a full pipe. */
-async function readUrl(stdout: ReadableStream<Uint8Array>, timeoutMs: number, exited: Promise<number>): Promise<string> {
-  const reader = stdout.getReader();
-  const decoder = new TextDecoder();
-  let buffered = "";
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`AI gateway printed no "listening at" line within ${timeoutMs} ms`)), timeoutMs);
-  });
-  const find = async (): Promise<string> => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`AI gateway exited (code ${await exited}) before listening`);
-      buffered += decoder.decode(value, { stream: true });
-      let newline = buffered.indexOf("\n");
-      while (newline >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        const url = parseListeningLine(line);
-        if (url) return url;
-        process.stderr.write(`${line}\n`);
-        newline = buffered.indexOf("\n");
-      }
-    }
-  };
-  try {
-    return await Promise.race([find(), timeout]);
-  } finally {
-    clearTimeout(timer);
-    void drain(reader, buffered);
-  }
-}
-
-async function drain(reader: { read(): Promise<{ value?: Uint8Array; done: boolean }> }, pending: string): Promise<void> {
-  if (pending) process.stderr.write(pending);
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done || !value) return;
-      process.stderr.write(value);
-    }
-  } catch {
-    // The child is gone.
-  }
 }

@@ -31,24 +31,6 @@ export function connectJobRedis(url: string): Redis {
 }
 
 /**
- * Waits for the first connection so start-up traffic is not answered from the fallback.
- * Gives up after `timeoutMs`: the API then starts degraded and Redis is used once it appears.
- */
-export function waitForRedis(redis: Redis, timeoutMs = 3_000): Promise<boolean> {
-  if (redis.status === "ready") return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const done = (ok: boolean) => {
-      clearTimeout(timer);
-      redis.off("ready", onReady);
-      resolve(ok);
-    };
-    const onReady = () => done(true);
-    const timer = setTimeout(() => done(false), timeoutMs);
-    redis.once("ready", onReady);
-  });
-}
-
-/**
  * KV over Redis that never takes the API down: when a command fails, the call is answered
  * from a process-local MemoryKV and the failure is counted, so /readyz can say "degraded".
  */

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createPgliteDatabase, migrate, rowsOf } from "@tcc/db";
+import { waitForRedis } from "@tcc/shared/runtime";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { type Client, createHarness, type Harness, serviceEnv } from "../../../test/harness";
 import type { Ctx } from "../../context";
-import { connectRedis, waitForRedis } from "../../lib/redis-kv";
+import { connectRedis } from "../../lib/redis-kv";
 import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "./query-log";
 import { runSandboxed } from "./sandbox";
 
