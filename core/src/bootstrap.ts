@@ -90,8 +90,8 @@ export function openAiClient(env: Env, logger: Logger = createLogger(env.LOG_LEV
   return new GatewayClient({ ...common, token, baseUrl: gateway.url, onClose: () => gateway.stop() });
 }
 
-/** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. */
-export async function createServices(env: Env, opts: { logger?: Logger; db?: Database } = {}): Promise<Services> {
+/** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. `opts` replaces a part (tests). */
+export async function createServices(env: Env, opts: { logger?: Logger; db?: Database; ai?: AiClient } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const db = opts.db ?? (await openMigratedDatabase(env));
   let kv: KV;
@@ -124,7 +124,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
   });
   const tokens = new AccessTokens(keys, { issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, accessTtlSeconds: env.ACCESS_TOKEN_TTL_S });
   const services: Services = {
-    ai: openAiClient(env, logger),
+    ai: opts.ai ?? openAiClient(env, logger),
     env,
     db,
     kv,

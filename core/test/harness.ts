@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DisabledAiClient } from "../src/ai/client";
 import { createApp } from "../src/app";
 import { closeServices, createServices, openMigratedDatabase } from "../src/bootstrap";
 import type { Services } from "../src/context";
@@ -117,10 +118,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * The app over the real test services. AI is off (DisabledAiClient: no gateway process, no
+ * embedding jobs) unless `overrides` point AI_GATEWAY_URL at a gateway, as AI tests do with
+ * startAiStack().coreEnv.
+ */
 export async function createHarness(overrides: Record<string, string> = {}): Promise<Harness> {
   const env = testEnv(overrides);
   await migrateOnce(env);
-  const services = await createServices(env);
+  const services = await createServices(env, { ai: env.AI_GATEWAY_URL ? undefined : new DisabledAiClient() });
   const app = createApp(services);
   const anon = new Client(app);
   return {

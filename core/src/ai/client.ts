@@ -1,6 +1,7 @@
-import { AI_HEADERS, type AiPriority } from "@tcc/shared/contracts";
+import { AI_HEADERS, type AiPriority, BUILTIN_MODELS } from "@tcc/shared/contracts";
 import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
+import { AppError } from "../errors";
 
 export type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool };
 
@@ -26,6 +27,8 @@ export interface ChatInput {
  * schedules, caches and meters, and in the embedded default serves its built-in provider.
  */
 export interface AiClient {
+  /** False only for DisabledAiClient: no model is reachable, so no embedding work is queued. */
+  readonly enabled: boolean;
   readonly chatModel: string;
   readonly embeddingModel: string;
   /** One vector per text, in order. */
@@ -47,6 +50,7 @@ export interface GatewayClientOptions {
 }
 
 export class GatewayClient implements AiClient {
+  readonly enabled = true;
   readonly chatModel: string;
   readonly embeddingModel: string;
   private readonly ready: Promise<OpenAI>;
@@ -109,4 +113,26 @@ export class GatewayClient implements AiClient {
   async close(): Promise<void> {
     await this.opts.onClose?.();
   }
+}
+
+/**
+ * No AI at all, and no gateway process: calls fail as an unreachable gateway's do (503, hybrid
+ * search falls back to keyword), and writes queue no embedding jobs. For processes that never
+ * use AI, such as most test harnesses; `npm start` and deployments always use GatewayClient.
+ */
+export class DisabledAiClient implements AiClient {
+  readonly enabled = false;
+  readonly chatModel = BUILTIN_MODELS.chat;
+  readonly embeddingModel = BUILTIN_MODELS.embedding;
+
+  async embed(): Promise<number[][]> {
+    throw new AppError("UNAVAILABLE", "AI is turned off in this process");
+  }
+
+  // biome-ignore lint/correctness/useYield: it fails before its first chunk, as a gateway that is down does
+  async *chatStream(): AsyncIterable<ChatCompletionChunk> {
+    throw new AppError("UNAVAILABLE", "AI is turned off in this process");
+  }
+
+  async close(): Promise<void> {}
 }

@@ -43,6 +43,8 @@ export const textHashSql = sql.raw(
  * text is already running (a queue drops a new job whose id matches a running one).
  */
 export async function enqueueEmbedding(s: Services, job: EmbeddingJob, version: string): Promise<void> {
+  // AI turned off (DisabledAiClient): the job could only fail.
+  if (!s.ai.enabled) return;
   // With the cache backend already known to be down, do not make the write wait at all.
   await enqueueWithin(s, EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` }, s.kv.healthy ? ENQUEUE_WAIT_MS : 0);
 }
