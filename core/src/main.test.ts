@@ -4,19 +4,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { embeddingDims } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import { Client } from "../test/harness";
+import { Client, createEmbedded } from "../test/harness";
 import { type CoreProcess, startCore } from "../test/process";
 import { createApp } from "./app";
-import { closeServices, createServices } from "./bootstrap";
-import { parseEnv } from "./env";
+import { closeServices } from "./bootstrap";
 
 // The embedded default: no DATABASE_URL, no REDIS_URL. PGlite can take seconds to start.
 const SLOW = 120_000;
 
-async function embedded(dataDir: string) {
-  const services = await createServices(parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent" }));
-  return { services, client: new Client(createApp(services)) };
-}
+const embedded = (dataDir: string) => createEmbedded(dataDir);
 
 describe("embedded default (PGlite, in-memory cache)", () => {
   test(
@@ -118,7 +114,7 @@ describe("embedded default (PGlite, in-memory cache)", () => {
     "EMBEDDING_DIMS sizes the empty vector column, and stored vectors of another size stop start-up",
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "tcc-dims-"));
-      const open = (dims: string) => createServices(parseEnv({ DATA_DIR: dir, LOG_LEVEL: "silent", EMBEDDING_DIMS: dims }));
+      const open = async (dims: string) => (await createEmbedded(dir, { EMBEDDING_DIMS: dims })).services;
       const first = await open("384");
       expect(await embeddingDims(first.db)).toBe(384);
       const app = new Client(createApp(first));

@@ -1,3 +1,4 @@
+import { expect } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -142,4 +143,28 @@ export async function createHarness(overrides: Record<string, string> = {}): Pro
     },
     close: () => closeServices(services),
   };
+}
+
+/** A 400 VALIDATION_FAILED error envelope. */
+export function expectValidationError(res: Res) {
+  expect(res.status).toBe(400);
+  expect(res.body.error.code).toBe("VALIDATION_FAILED");
+}
+
+/** Polls `cond` every 10 ms until it holds or `ms` pass; whether it held. */
+export async function waitUntil(cond: () => boolean, ms = 5_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!cond() && Date.now() < deadline) await Bun.sleep(10);
+  return cond();
+}
+
+/**
+ * The embedded default in this process: PGlite under `dataDir`, cache, limits and jobs in
+ * memory. AI is off as in createHarness unless `env` names a gateway (startCore runs the real
+ * embedded gateway).
+ */
+export async function createEmbedded(dataDir: string, env: Record<string, string> = {}): Promise<{ services: Services; client: Client }> {
+  const parsed = parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
+  const services = await createServices(parsed, { ai: parsed.AI_GATEWAY_URL ? undefined : new DisabledAiClient() });
+  return { services, client: new Client(createApp(services)) };
 }

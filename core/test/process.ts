@@ -38,3 +38,13 @@ export async function startCore(env: Record<string, string>): Promise<CoreProces
     },
   };
 }
+
+/** Whether a process with this pid still exists. */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -3,16 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceEnv } from "../../test/harness";
-import { startCore } from "../../test/process";
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { isAlive, startCore } from "../../test/process";
 
 /** The gateway core started as its child, found among the child processes of `pid`. */
 function gatewayChildOf(pid: number): number | undefined {
@@ -59,8 +50,8 @@ test("without AI_GATEWAY_URL core runs the built-in gateway: entries are embedde
     // Killed outright, core cannot stop its child; the gateway notices and exits by itself.
     core.proc.kill("SIGKILL");
     await core.proc.exited;
-    for (let i = 0; i < 100 && alive(child as number); i++) await Bun.sleep(50);
-    expect(alive(child as number)).toBe(false);
+    for (let i = 0; i < 100 && isAlive(child as number); i++) await Bun.sleep(50);
+    expect(isAlive(child as number)).toBe(false);
   } finally {
     core.proc.kill("SIGKILL");
   }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isAlive } from "../../test/process";
 import { createLogger } from "../lib/logger";
 import { parseListeningLine, startEmbeddedGateway } from "./embedded-gateway";
 
@@ -14,15 +15,6 @@ function script(name: string, body: string): string {
   writeFileSync(path, body);
   return path;
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("embedded gateway launcher", () => {
   test("parses the gateway's listening line", () => {
@@ -55,9 +47,9 @@ describe("embedded gateway launcher", () => {
     // No LM Studio nodes (built-in provider), and none of core's own secrets or database.
     expect(env.LMSTUDIO_NODES).toBeUndefined();
     expect(env.DATABASE_URL).toBeUndefined();
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     await gw.stop();
-    expect(alive(pid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
   });
 
   test("a gateway that exits before listening, or never says so, is a clear error and no orphan", async () => {
@@ -78,8 +70,8 @@ describe("embedded gateway launcher", () => {
     });
     await expect(hangs.url).rejects.toThrow('printed no "listening at" line within 300 ms');
     const pid = Number(readFileSync(pidFile, "utf8"));
-    for (let i = 0; i < 50 && alive(pid); i++) await Bun.sleep(20);
-    expect(alive(pid)).toBe(false);
+    for (let i = 0; i < 50 && isAlive(pid); i++) await Bun.sleep(20);
+    expect(isAlive(pid)).toBe(false);
 
     const missing = startEmbeddedGateway({ dims: 8, logLevel: "silent", logger, token: "t", entry: join(dir, "absent.ts") });
     await expect(missing.url).rejects.toThrow("is missing and AI_GATEWAY_URL is not set");

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseContextEntries } from "@tcc/shared/contracts";
 import type { FakeNode } from "../../../ai-gateway/fake-node/server";
 import { type AiStack, startAiStack } from "../../test/ai-stack";
-import { Client, createHarness, type Harness } from "../../test/harness";
+import { Client, createHarness, type Harness, waitUntil } from "../../test/harness";
 import { answerOf, chat, named, parseSse } from "../../test/sse";
 import { createApp } from "../app";
 import { closeServices, createServices } from "../bootstrap";
@@ -28,11 +28,6 @@ beforeEach(() => ai.reset());
 
 const chatCalls = () => fake.requests().filter((r) => r.path === "/v1/chat/completions");
 const systemOf = (body: any): string => body.messages.find((m: any) => m.role === "system")?.content ?? "";
-const waitFor = async (cond: () => boolean, ms = 3_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await Bun.sleep(10);
-  return cond();
-};
 
 async function entry(u: Client, title: string, content = "") {
   const res = await u.post("/v1/entries", { title, content });
@@ -239,7 +234,7 @@ describe("POST /v1/chat", () => {
     while (!seen.includes("event: delta")) seen += new TextDecoder().decode((await reader.read()).value);
     expect(fake.stats().active).toBe(1);
     await reader.cancel();
-    expect(await waitFor(() => fake.stats().active === 0)).toBe(true);
+    expect(await waitUntil(() => fake.stats().active === 0, 3_000)).toBe(true);
     expect(fake.stats().aborted).toBeGreaterThan(0);
     const id = parseSse(seen).find((e) => e.event === "conversation")?.data.id;
     const deadline = Date.now() + 3_000;
@@ -270,7 +265,7 @@ describe("POST /v1/chat", () => {
       while (!seen.includes("event: delta")) seen += new TextDecoder().decode((await reader.read()).value);
       expect(fake.stats().active).toBe(1);
       abort.abort();
-      expect(await waitFor(() => fake.stats().active === 0)).toBe(true);
+      expect(await waitUntil(() => fake.stats().active === 0, 3_000)).toBe(true);
 
       // Leaving before the first token (the model is slow to start) cancels it too.
       fake.configure({ latencyMs: 10_000 });
@@ -281,10 +276,10 @@ describe("POST /v1/chat", () => {
         body: JSON.stringify({ message: "Slow one" }),
         signal: early.signal,
       }).catch(() => undefined);
-      expect(await waitFor(() => fake.stats().active === 1)).toBe(true);
+      expect(await waitUntil(() => fake.stats().active === 1, 3_000)).toBe(true);
       early.abort();
       await pending;
-      expect(await waitFor(() => fake.stats().active === 0)).toBe(true);
+      expect(await waitUntil(() => fake.stats().active === 0, 3_000)).toBe(true);
     } finally {
       await server.stop(true);
     }

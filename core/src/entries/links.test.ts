@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
+import { type Client, createHarness, expectValidationError, type Harness, type Res } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,11 +8,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const ids = async (u: Client, qs = "") => (await u.get(`/v1/links${qs}`)).body.items.map((l: { id: string }) => l.id);
-
-function expectValidationError(res: Res) {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe("VALIDATION_FAILED");
-}
 
 describe("links", () => {
   test("a user saves a link and reads it back, in get and in the list", async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
+import { type Client, createHarness, expectValidationError, type Harness } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -26,11 +26,6 @@ const tagNamed = async (u: Client, name: string) => {
 };
 const counts = async (u: Client) => Object.fromEntries((await tagList(u)).map((t) => [t.name, t.entryCount]));
 const entryTags = async (u: Client, id: string) => (await u.get(`/v1/entries/${id}`)).body.tags;
-
-function expectValidationError(res: Res) {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe("VALIDATION_FAILED");
-}
 
 describe("tags", () => {
   test("the list shows every tag once, by name ignoring case, with how many live entries carry it", async () => {

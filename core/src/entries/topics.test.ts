@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
+import { type Client, createHarness, expectValidationError, type Harness } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,11 +8,6 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const names = async (u: Client) => (await u.get("/v1/topics")).body.items.map((t: { name: string }) => t.name);
-
-function expectValidationError(res: Res) {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe("VALIDATION_FAILED");
-}
 
 describe("topics", () => {
   test("a user creates a topic and reads it back, in get and in the list", async () => {

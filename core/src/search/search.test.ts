@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { type Client, createHarness, type Harness, type Res } from "../../test/harness";
+import { type Client, createHarness, expectValidationError, type Harness, type Res } from "../../test/harness";
 
 let h: Harness;
 beforeAll(async () => {
@@ -21,11 +21,6 @@ const titles = async (u: Client, qs: string) => {
   return res.body.items.map((hit) => hit.entry.title);
 };
 const q = (text: string) => `q=${encodeURIComponent(text)}`;
-
-function expectValidationError(res: Res) {
-  expect(res.status).toBe(400);
-  expect(res.body.error.code).toBe("VALIDATION_FAILED");
-}
 
 /** Marks open and close in pairs, never nested, and are the only tags in the fragment. */
 function expectWellFormed(html: string) {

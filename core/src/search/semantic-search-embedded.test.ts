@@ -3,10 +3,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAiStack } from "../../test/ai-stack";
-import { Client } from "../../test/harness";
-import { createApp } from "../app";
-import { closeServices, createServices } from "../bootstrap";
-import { parseEnv } from "../env";
+import { createEmbedded } from "../../test/harness";
+import { closeServices } from "../bootstrap";
 import { startEmbeddingSweep } from "./embedding-sweep";
 import { EMBEDDINGS_QUEUE } from "./embeddings";
 
@@ -16,10 +14,7 @@ const fake = ai.fake;
 afterAll(() => ai.stop());
 const SLOW = 120_000;
 
-async function embedded(dir: string) {
-  const services = await createServices(parseEnv({ DATA_DIR: dir, LOG_LEVEL: "silent", ...ai.coreEnv, EMBEDDING_DIMS: "384" }));
-  return { services, client: new Client(createApp(services)) };
-}
+const embedded = (dir: string) => createEmbedded(dir, { ...ai.coreEnv, EMBEDDING_DIMS: "384" });
 
 describe("semantic search on the embedded default", () => {
   test(

@@ -3,7 +3,7 @@ import { createPgliteDatabase, migrate, rowsOf } from "@tcc/db";
 import { waitForRedis } from "@tcc/shared/runtime";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { type Client, createHarness, type Harness, serviceEnv } from "../../../test/harness";
+import { type Client, createHarness, type Harness, serviceEnv, waitUntil } from "../../../test/harness";
 import type { Ctx } from "../../context";
 import { connectRedis } from "../../lib/redis-kv";
 import { describeSchema, MAX_RESULT_CHARS, MAX_ROW_CHARS, queryLog } from "./query-log";
@@ -29,11 +29,6 @@ afterAll(async () => {
   await h.close();
 });
 
-const waitUntil = async (cond: () => boolean, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!cond() && Date.now() < deadline) await Bun.sleep(50);
-  return cond();
-};
 const ask = (text: string) => queryLog(ctxA, text);
 const parsed = (text: string) => JSON.parse(text) as { rows: unknown[]; rowCount: number; truncated: boolean };
 const entryCount = async () => Number((await admin`select count(*)::int as n from entries`)[0]?.n);

@@ -2,20 +2,15 @@ import { expect, test } from "bun:test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Client } from "../../../test/harness";
+import { createEmbedded } from "../../../test/harness";
 import { inspect, jpeg } from "../../../test/jpeg";
-import { createApp } from "../../app";
-import { closeServices, createServices } from "../../bootstrap";
-import { parseEnv } from "../../env";
+import { closeServices } from "../../bootstrap";
 import { runStartupSweeps } from "../../startup-sweeps";
 
 // PGlite can take seconds to start, twice here.
 const SLOW = 120_000;
 
-async function embedded(dataDir: string, jobWorkers: "on" | "off") {
-  const services = await createServices(parseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "silent", JOB_WORKERS: jobWorkers }));
-  return { services, client: new Client(createApp(services)) };
-}
+const embedded = (dataDir: string, jobWorkers: "on" | "off") => createEmbedded(dataDir, { JOB_WORKERS: jobWorkers });
 
 test(
   "embedded default: the in-process queue makes derivatives, and a restart re-queues the ones it lost",
