@@ -15,20 +15,14 @@ import { registerTopics } from "./entries/topics.routes";
 import { registerFiles } from "./files/files.routes";
 import { registerGalleries } from "./galleries/galleries.routes";
 import { registerGalleryPage } from "./galleries/gallery-page.routes";
-import { bodyGuard } from "./http/body";
 import { compressJson } from "./http/compress";
 import { notFoundHandler, onError, validationHook } from "./http/errors";
 import { registerHealth } from "./http/health.routes";
 import { observe } from "./http/observe";
-import { protect } from "./http/protect";
-import { limitByIp } from "./http/rate-limit";
+import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
-
-/** Routes under /v1 that take no bearer token: these, and everything under /v1/public/ (signed or public reads). */
-const PUBLIC_V1 = new Set(["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"]);
-const isPublic = (path: string) => PUBLIC_V1.has(path) || path.startsWith("/v1/public/");
 
 export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -65,12 +59,7 @@ export function createApp(services: Services): App {
       }),
     );
   }
-  app.use("/v1/*", bodyGuard(env.MAX_BODY_BYTES, env.MAX_FILE_BYTES));
-  const gateOpen = limitByIp("ip");
-  const gated = protect();
-  app.use("/v1/*", (c, next) => (isPublic(c.req.path) ? gateOpen(c, next) : gated(c, next)));
-  app.use("/g/*", gateOpen); // the HTML gallery page: public, so the per-IP budget
-
+  // Each route declares its own policy (http/policy.ts): token or not, budget, body checks.
   registerHealth(app);
   registerAuth(app);
   registerApiKeys(app);
@@ -93,6 +82,10 @@ export function createApp(services: Services): App {
   });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "TCC Log API", version: "1.0.0" } });
   app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "TCC Log API" }));
+
+  // Requests that match no route end in a 404, after the guard a route there would have had.
+  app.use("/v1/*", unmatchedGuard);
+  app.use("/g/*", pageGuard);
 
   app.notFound(notFoundHandler);
   app.onError(onError);

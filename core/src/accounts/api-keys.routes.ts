@@ -2,8 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { SCOPES } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { requireSession } from "../auth/identify";
-import { errorResponses, IdParam, json, jsonBody, security, Timestamp, text } from "../http/route-kit";
-import type { App, AppEnv } from "../http/types";
+import { policy } from "../http/policy";
+import { errorResponses, IdParam, json, jsonBody, Timestamp, text } from "../http/route-kit";
+import type { App, AppEnv, SignedInEnv } from "../http/types";
 import * as apiKeys from "./api-keys";
 
 const ApiKey = z
@@ -22,7 +23,7 @@ const ApiKey = z
 const tags = ["api-keys"];
 
 // Keys are managed from a signed-in session only: a leaked key must not mint more keys.
-const sessionCtx = (c: Context<AppEnv>) => ({ userId: requireSession(c).userId, s: c.get("services") });
+const sessionCtx = (c: Context<AppEnv & SignedInEnv>) => ({ userId: requireSession(c.var.auth).userId, s: c.get("services") });
 
 export function registerApiKeys(app: App) {
   app.openapi(
@@ -30,7 +31,7 @@ export function registerApiKeys(app: App) {
       method: "post",
       path: "/v1/api-keys",
       tags,
-      security,
+      ...policy.signedIn,
       request: jsonBody(
         z.object({ name: text(100).min(1), scopes: z.array(z.enum(SCOPES)).min(1), expiresAt: Timestamp.optional() }).strict(),
       ),
@@ -47,7 +48,7 @@ export function registerApiKeys(app: App) {
       method: "get",
       path: "/v1/api-keys",
       tags,
-      security,
+      ...policy.signedIn,
       responses: { 200: json(z.object({ items: z.array(ApiKey) }), "Your keys, newest first"), ...errorResponses },
     }),
     async (c) => c.json({ items: await apiKeys.listApiKeys(sessionCtx(c)) }, 200),
@@ -58,7 +59,7 @@ export function registerApiKeys(app: App) {
       method: "delete",
       path: "/v1/api-keys/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { requireSession } from "../auth/identify";
-import { limitByIp } from "../http/rate-limit";
-import { clientMeta, errorResponses, json, jsonBody, security, text } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { clientMeta, errorResponses, json, jsonBody, text } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as accounts from "./accounts";
 import { audit } from "./audit";
@@ -18,14 +18,13 @@ const Session = Tokens.extend({ user: User }).openapi("Session");
 const tags = ["auth"];
 
 export function registerAuth(app: App) {
-  // Stricter per-IP budget on every credential-handling route.
-  for (const path of ["/v1/auth/register", "/v1/auth/login", "/v1/auth/refresh"]) app.use(path, limitByIp("auth"));
-
   app.openapi(
     createRoute({
       method: "post",
       path: "/v1/auth/register",
       tags,
+      // No token; the per-IP budget and the stricter one of every credential-handling route.
+      ...policy.credentials,
       request: jsonBody(z.object({ email: Email, password: Password, displayName: text(100).optional() }).strict()),
       responses: { 201: json(Session, "Account created and signed in"), 409: json(z.any(), "Email taken"), ...errorResponses },
     }),
@@ -37,6 +36,7 @@ export function registerAuth(app: App) {
       method: "post",
       path: "/v1/auth/login",
       tags,
+      ...policy.credentials,
       request: jsonBody(z.object({ email: Email, password: text(256).min(1) }).strict()),
       responses: { 200: json(Session, "Signed in"), ...errorResponses },
     }),
@@ -48,6 +48,7 @@ export function registerAuth(app: App) {
       method: "post",
       path: "/v1/auth/refresh",
       tags,
+      ...policy.credentials,
       request: jsonBody(z.object({ refreshToken: z.string().min(1).max(200) }).strict()),
       responses: { 200: json(Tokens.openapi("Tokens"), "Rotated: the old refresh token is spent"), ...errorResponses },
     }),
@@ -59,13 +60,13 @@ export function registerAuth(app: App) {
       method: "post",
       path: "/v1/auth/logout",
       tags,
-      security,
+      ...policy.signedIn,
       responses: { 204: { description: "Signed out: refresh and access tokens of this login stop working" }, ...errorResponses },
     }),
     async (c) => {
-      const auth = requireSession(c);
+      const auth = requireSession(c.var.auth);
       const s = c.get("services");
-      await revokeFamily(s, auth.userId, auth.sessionId as string);
+      await revokeFamily(s, auth.userId, auth.sessionId);
       await audit(s, { userId: auth.userId, action: "auth.logout", targetType: "session", targetId: auth.sessionId, ...clientMeta(c) });
       return c.body(null, 204);
     },
@@ -76,10 +77,10 @@ export function registerAuth(app: App) {
       method: "get",
       path: "/v1/auth/me",
       tags,
-      security,
+      ...policy.signedIn,
       responses: { 200: json(User, "The signed-in user"), ...errorResponses },
     }),
-    async (c) => c.json(await accounts.me(c.get("services"), c.get("auth")?.userId as string), 200),
+    async (c) => c.json(await accounts.me(c.get("services"), c.var.auth.userId), 200),
   );
 
   app.get("/.well-known/jwks.json", (c) => {

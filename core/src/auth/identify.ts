@@ -18,7 +18,7 @@ export interface Identity {
  * for a session token: revocation is checked by the request gate in the same round trip as
  * the rate limits (see http/protect.ts).
  */
-export async function identify(c: Context<AppEnv>): Promise<Identity> {
+export async function identify<E extends AppEnv>(c: Context<E>): Promise<Identity> {
   const header = c.req.header("authorization");
   const match = header?.match(/^Bearer\s+(\S+)$/i);
   if (!match) throw new AppError("UNAUTHORIZED", "Missing bearer token", undefined, { "WWW-Authenticate": "Bearer" });
@@ -33,22 +33,14 @@ export async function identify(c: Context<AppEnv>): Promise<Identity> {
   return { auth: { userId: claims.sub, scopes: null, sessionId: claims.sid }, denyKey: denyKey(claims.sid) };
 }
 
-export function requireAuth(c: Context<AppEnv>): AuthInfo {
-  const auth = c.get("auth");
-  if (!auth) throw new AppError("UNAUTHORIZED", "Authentication required");
-  return auth;
-}
-
 /** API keys carry scopes; first-party sessions may do everything. */
-export function requireScope(c: Context<AppEnv>, scope: Scope): AuthInfo {
-  const auth = requireAuth(c);
+export function requireScope(auth: AuthInfo, scope: Scope): AuthInfo {
   if (auth.scopes && !auth.scopes.has(scope)) throw new AppError("FORBIDDEN", `This API key lacks the ${scope} scope`);
   return auth;
 }
 
 /** Session-only operations (managing keys, logout) refuse API keys outright. */
-export function requireSession(c: Context<AppEnv>): AuthInfo {
-  const auth = requireAuth(c);
+export function requireSession(auth: AuthInfo): AuthInfo & { sessionId: string } {
   if (!auth.sessionId) throw new AppError("FORBIDDEN", "This operation needs a signed-in session, not an API key");
-  return auth;
+  return auth as AuthInfo & { sessionId: string };
 }

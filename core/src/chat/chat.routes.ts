@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { streamSSE } from "hono/streaming";
-import { ctxOf, ErrorBody, errorResponses, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, ErrorBody, errorResponses, json, jsonBody, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { startChat } from "./turn";
 
@@ -29,7 +30,7 @@ export function registerChat(app: App) {
       method: "post",
       path: "/v1/chat",
       tags: ["chat"],
-      security,
+      ...policy.signedIn,
       summary: "Ask the assistant about your log (streamed)",
       description: EVENTS,
       request: jsonBody(ChatRequest),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as conversations from "./conversations";
 
@@ -35,7 +36,7 @@ export function registerConversations(app: App) {
       method: "get",
       path: "/v1/conversations",
       tags,
-      security,
+      ...policy.signedIn,
       request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
       responses: { 200: json(page(Conversation, "ConversationPage"), "Your conversations, most recently active first"), ...errorResponses },
     }),
@@ -47,7 +48,7 @@ export function registerConversations(app: App) {
       method: "get",
       path: "/v1/conversations/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(ConversationWithMessages, "The conversation and its messages, oldest first"), ...errorResponses },
     }),
@@ -59,7 +60,7 @@ export function registerConversations(app: App) {
       method: "delete",
       path: "/v1/conversations/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Deleted with its messages" }, ...errorResponses },
     }),

@@ -1,19 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { idempotent } from "../http/idempotency";
-import {
-  CursorParam,
-  ctxOf,
-  errorResponses,
-  IdParam,
-  json,
-  jsonBody,
-  Limit,
-  page,
-  security,
-  Timestamp,
-  text,
-  Uuid,
-} from "../http/route-kit";
+import { policy } from "../http/policy";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, Timestamp, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as entries from "./entries";
 import { attachFile, detachFile } from "./entry-files";
@@ -99,7 +87,7 @@ export function registerEntries(app: App) {
       method: "post",
       path: "/v1/entries",
       tags,
-      security,
+      ...policy.signedIn,
       request: { headers: IdempotencyHeader, ...jsonBody(EntryCreate) },
       responses: { 201: json(Entry, "Created"), ...errorResponses },
     }),
@@ -119,7 +107,7 @@ export function registerEntries(app: App) {
       method: "get",
       path: "/v1/entries",
       tags,
-      security,
+      ...policy.signedIn,
       request: { query: ListQuery },
       responses: { 200: json(page(Entry, "EntryPage"), "A page of entries"), ...errorResponses },
     }),
@@ -134,7 +122,7 @@ export function registerEntries(app: App) {
       method: "get",
       path: "/v1/entries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(Entry, "The entry"), ...errorResponses },
     }),
@@ -146,7 +134,7 @@ export function registerEntries(app: App) {
       method: "patch",
       path: "/v1/entries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(EntryPatch) },
       responses: { 200: json(Entry, "Updated"), ...errorResponses },
     }),
@@ -158,7 +146,7 @@ export function registerEntries(app: App) {
       method: "delete",
       path: "/v1/entries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, query: DeleteQuery },
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
@@ -175,7 +163,7 @@ export function registerEntries(app: App) {
       method: "post",
       path: "/v1/entries/{id}/restore",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses },
     }),
@@ -187,7 +175,7 @@ export function registerEntries(app: App) {
       method: "post",
       path: "/v1/entries/{id}/files",
       tags,
-      security,
+      ...policy.signedIn,
       description: "Attaches one of your files; attaching it again changes nothing. The file itself is never deleted with the entry.",
       request: { params: IdParam, ...jsonBody(AttachBody) },
       responses: { 200: json(Entry, "The entry with the file attached"), ...errorResponses },
@@ -205,7 +193,7 @@ export function registerEntries(app: App) {
       method: "delete",
       path: "/v1/entries/{id}/files/{fileId}",
       tags,
-      security,
+      ...policy.signedIn,
       description: "Detaches the file from the entry; the file stays.",
       request: { params: AttachmentParams },
       responses: { 204: { description: "Detached" }, ...errorResponses },

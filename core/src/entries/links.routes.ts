@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { idempotent } from "../http/idempotency";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, security, text, Uuid } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { isHttpUrl } from "../lib/http-url";
 import { IdempotencyHeader } from "./entries.routes";
@@ -52,7 +53,7 @@ export function registerLinks(app: App) {
       method: "post",
       path: "/v1/links",
       tags,
-      security,
+      ...policy.signedIn,
       request: { headers: IdempotencyHeader, ...jsonBody(LinkCreate) },
       responses: { 201: json(Link, "Created"), ...errorResponses },
     }),
@@ -72,7 +73,7 @@ export function registerLinks(app: App) {
       method: "get",
       path: "/v1/links",
       tags,
-      security,
+      ...policy.signedIn,
       request: { query: ListQuery },
       responses: { 200: json(page(Link, "LinkPage"), "A page of links, newest first"), ...errorResponses },
     }),
@@ -84,7 +85,7 @@ export function registerLinks(app: App) {
       method: "get",
       path: "/v1/links/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(Link, "The link"), ...errorResponses },
     }),
@@ -96,7 +97,7 @@ export function registerLinks(app: App) {
       method: "patch",
       path: "/v1/links/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(LinkPatch) },
       responses: { 200: json(Link, "Updated"), ...errorResponses },
     }),
@@ -108,7 +109,7 @@ export function registerLinks(app: App) {
       method: "delete",
       path: "/v1/links/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as tagService from "./tags";
 
@@ -33,7 +34,7 @@ export function registerTags(app: App) {
       method: "get",
       path: "/v1/tags",
       tags,
-      security,
+      ...policy.signedIn,
       responses: { 200: json(TagList, "Your tags, by name"), ...errorResponses },
     }),
     async (c) => c.json({ items: await tagService.listTags(ctxOf(c, "tags:read")) }, 200),
@@ -44,7 +45,7 @@ export function registerTags(app: App) {
       method: "patch",
       path: "/v1/tags/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(TagRename) },
       responses: { 200: json(Tag, "Renamed"), ...errorResponses, ...conflict },
     }),
@@ -56,7 +57,7 @@ export function registerTags(app: App) {
       method: "post",
       path: "/v1/tags/{id}/merge",
       tags,
-      security,
+      ...policy.signedIn,
       description: "Moves every entry of tag {id} to tag `into` and deletes {id}.",
       request: { params: IdParam, ...jsonBody(TagMerge) },
       responses: { 200: json(Tag, "The surviving tag"), ...errorResponses },
@@ -69,7 +70,7 @@ export function registerTags(app: App) {
       method: "delete",
       path: "/v1/tags/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Deleted; entries lose the tag" }, ...errorResponses },
     }),

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { idempotent } from "../http/idempotency";
-import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, security, text, Uuid } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { IdempotencyHeader } from "./entries.routes";
 import * as topics from "./topics";
@@ -37,7 +38,7 @@ export function registerTopics(app: App) {
       method: "post",
       path: "/v1/topics",
       tags,
-      security,
+      ...policy.signedIn,
       request: { headers: IdempotencyHeader, ...jsonBody(TopicCreate) },
       responses: { 201: json(Topic, "Created"), ...errorResponses, ...conflict },
     }),
@@ -57,7 +58,7 @@ export function registerTopics(app: App) {
       method: "get",
       path: "/v1/topics",
       tags,
-      security,
+      ...policy.signedIn,
       responses: { 200: json(TopicList, "Your topics, by name"), ...errorResponses },
     }),
     async (c) => c.json({ items: await topics.listTopics(ctxOf(c, "topics:read")) }, 200),
@@ -68,7 +69,7 @@ export function registerTopics(app: App) {
       method: "get",
       path: "/v1/topics/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(Topic, "The topic"), ...errorResponses },
     }),
@@ -80,7 +81,7 @@ export function registerTopics(app: App) {
       method: "patch",
       path: "/v1/topics/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(TopicPatch) },
       responses: { 200: json(Topic, "Updated"), ...errorResponses, ...conflict },
     }),
@@ -92,7 +93,7 @@ export function registerTopics(app: App) {
       method: "delete",
       path: "/v1/topics/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Deleted; its entries stay, without a topic" }, ...errorResponses },
     }),

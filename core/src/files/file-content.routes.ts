@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { ctxOf, errorResponses, IdParam, json, security } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, errorResponses, IdParam, json } from "../http/route-kit";
 import type { App, AppEnv } from "../http/types";
 import { contentDisposition, etagMatches, parseRange } from "../lib/http-file";
 import { INLINE_SAFE } from "../lib/sniff";
@@ -30,7 +31,7 @@ const contentResponses = {
 };
 
 /** Streams a file or derivative with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
-async function serve(c: Context<AppEnv>, row: Representation) {
+async function serve<E extends AppEnv>(c: Context<E>, row: Representation) {
   const etag = `"${row.sha256}"`;
   const headers: Record<string, string> = {
     ETag: etag,
@@ -63,7 +64,7 @@ export function registerFileContent(app: App) {
       method: "get",
       path: "/v1/files/{id}/content",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, query: z.object({ size: SizeParam }) },
       responses: contentResponses,
     }),
@@ -78,6 +79,8 @@ export function registerFileContent(app: App) {
       method: "get",
       path: "/v1/public/files/{id}",
       tags,
+      // No token: the signature in the URL is the authority.
+      ...policy.open,
       request: {
         params: IdParam,
         query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128), size: SizeParam }),

@@ -1,8 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError } from "../errors";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, security, Uuid } from "../http/route-kit";
-import type { App, AppEnv } from "../http/types";
+import { policy, uploadGuard } from "../http/policy";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, Limit, page, Uuid } from "../http/route-kit";
+import type { App, AppEnv, SignedInEnv } from "../http/types";
 import { sanitizeName } from "../lib/http-file";
 import { boundaryOf, filePart } from "../lib/multipart";
 import { registerFileContent } from "./file-content.routes";
@@ -53,7 +54,7 @@ const KeepLocationQuery = z
   .optional()
   .openapi({ description: "true keeps EXIF GPS in the served image derivatives; default false strips it" });
 
-async function handleUpload(c: Context<AppEnv>, kind: "multipart" | "raw") {
+async function handleUpload(c: Context<AppEnv & SignedInEnv>, kind: "multipart" | "raw") {
   const ctx = ctxOf(c, "files:write");
   // Checked before any of the body is read.
   const keepLocation = c.req.query("keepLocation");
@@ -89,7 +90,7 @@ export function registerFiles(app: App) {
     method: "post",
     path: "/v1/files",
     tags,
-    security,
+    security: policy.signedIn.security,
     description: "Upload as multipart/form-data with the file in the `file` field; streamed, never buffered whole.",
     request: {
       query: z.object({ keepLocation: KeepLocationQuery }),
@@ -104,7 +105,7 @@ export function registerFiles(app: App) {
     method: "put",
     path: "/v1/files",
     tags,
-    security,
+    security: policy.signedIn.security,
     description: "Upload the raw bytes as the body, with the file's Content-Type; `name` is the original file name.",
     request: {
       query: z.object({ name: z.string().max(1024).optional(), keepLocation: KeepLocationQuery }),
@@ -112,15 +113,15 @@ export function registerFiles(app: App) {
     },
     responses: uploaded,
   });
-  app.post("/v1/files", (c) => handleUpload(c, "multipart"));
-  app.put("/v1/files", (c) => handleUpload(c, "raw"));
+  app.post("/v1/files", uploadGuard, (c) => handleUpload(c, "multipart"));
+  app.put("/v1/files", uploadGuard, (c) => handleUpload(c, "raw"));
 
   app.openapi(
     createRoute({
       method: "get",
       path: "/v1/files",
       tags,
-      security,
+      ...policy.signedIn,
       request: {
         query: z.object({
           limit: Limit,
@@ -138,7 +139,7 @@ export function registerFiles(app: App) {
       method: "get",
       path: "/v1/files/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(File, "The file's metadata"), ...errorResponses },
     }),
@@ -150,7 +151,7 @@ export function registerFiles(app: App) {
       method: "patch",
       path: "/v1/files/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, body: { content: { "application/json": { schema: FilePatch } }, required: true } },
       responses: { 200: json(File, "The file, with its new setting"), ...errorResponses },
     }),
@@ -162,7 +163,7 @@ export function registerFiles(app: App) {
       method: "delete",
       path: "/v1/files/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: {
         params: IdParam,
         query: z.object({ purge: z.enum(["true", "false"]).optional().openapi({ description: "true also removes the bytes" }) }),
@@ -180,7 +181,7 @@ export function registerFiles(app: App) {
       method: "post",
       path: "/v1/files/{id}/url",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, body: { content: { "application/json": { schema: SignedUrlRequest } }, required: false } },
       responses: { 201: json(SignedUrl, "A URL that serves the file without a token until it expires"), ...errorResponses },
     }),

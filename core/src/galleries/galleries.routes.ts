@@ -1,20 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { IdempotencyHeader } from "../entries/entries.routes";
 import { idempotent } from "../http/idempotency";
-import {
-  CursorParam,
-  ctxOf,
-  errorResponses,
-  IdParam,
-  json,
-  jsonBody,
-  Limit,
-  page,
-  security,
-  Timestamp,
-  text,
-  Uuid,
-} from "../http/route-kit";
+import { policy } from "../http/policy";
+import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, Timestamp, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import * as galleries from "./galleries";
 import * as items from "./gallery-items";
@@ -85,7 +73,7 @@ export function registerGalleries(app: App) {
       method: "post",
       path: "/v1/galleries",
       tags,
-      security,
+      ...policy.signedIn,
       request: { headers: IdempotencyHeader, ...jsonBody(GalleryCreate) },
       responses: { 201: json(Gallery, "Created (private unless visibility says otherwise)"), ...errorResponses },
     }),
@@ -106,7 +94,7 @@ export function registerGalleries(app: App) {
       method: "get",
       path: "/v1/galleries",
       tags,
-      security,
+      ...policy.signedIn,
       request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
       responses: { 200: json(page(Gallery, "GalleryPage"), "A page of galleries, newest first"), ...errorResponses },
     }),
@@ -118,7 +106,7 @@ export function registerGalleries(app: App) {
       method: "get",
       path: "/v1/galleries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(GalleryWithItems, "The gallery and its items in order"), ...errorResponses },
     }),
@@ -130,7 +118,7 @@ export function registerGalleries(app: App) {
       method: "patch",
       path: "/v1/galleries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(GalleryPatch) },
       responses: { 200: json(Gallery, "Updated"), ...errorResponses },
     }),
@@ -142,7 +130,7 @@ export function registerGalleries(app: App) {
       method: "delete",
       path: "/v1/galleries/{id}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
@@ -157,7 +145,7 @@ export function registerGalleries(app: App) {
       method: "post",
       path: "/v1/galleries/{id}/items",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, headers: IdempotencyHeader, ...jsonBody(ItemCreate) },
       responses: { 201: json(Item, "Appended"), ...errorResponses },
     }),
@@ -179,7 +167,7 @@ export function registerGalleries(app: App) {
       method: "patch",
       path: "/v1/galleries/{id}/items/{itemId}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: ItemParams, ...jsonBody(ItemPatch) },
       responses: { 200: json(Item, "Updated"), ...errorResponses },
     }),
@@ -194,7 +182,7 @@ export function registerGalleries(app: App) {
       method: "delete",
       path: "/v1/galleries/{id}/items/{itemId}",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: ItemParams },
       responses: { 204: { description: "Removed" }, ...errorResponses },
     }),
@@ -210,7 +198,7 @@ export function registerGalleries(app: App) {
       method: "put",
       path: "/v1/galleries/{id}/order",
       tags,
-      security,
+      ...policy.signedIn,
       request: { params: IdParam, ...jsonBody(Order) },
       responses: { 200: json(z.object({ items: z.array(Item) }), "The items in their new order"), ...errorResponses },
     }),

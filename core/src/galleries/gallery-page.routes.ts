@@ -1,4 +1,5 @@
 import { AppError } from "../errors";
+import { pageGuard } from "../http/policy";
 import type { App } from "../http/types";
 import { etagMatches } from "../lib/http-file";
 import { renderNotFoundPage, renderPasswordPage } from "./gallery-html";
@@ -18,7 +19,7 @@ function csp(publicUrl: string | undefined): string {
 
 /** `GET /g/{slug}`: the shared gallery as a server-rendered page, from the same service (and rules) as the JSON. */
 export function registerGalleryPage(app: App) {
-  app.get("/g/:slug", async (c) => {
+  app.get("/g/:slug", pageGuard, async (c) => {
     const s = c.get("services");
     const policy = { "Content-Security-Policy": csp(s.env.PUBLIC_URL) };
     const slug = c.req.param("slug");

@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { policy } from "../http/policy";
 import { errorResponses, json, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { etagMatches } from "../lib/http-file";
@@ -48,6 +49,7 @@ export function registerPublicGalleries(app: App) {
       method: "get",
       path: "/v1/public/galleries/{slug}",
       tags: ["galleries"],
+      ...policy.open,
       request: {
         params: z.object({
           slug: z

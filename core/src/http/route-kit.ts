@@ -5,7 +5,7 @@ import type { Context } from "hono";
 import { requireScope } from "../auth/identify";
 import type { Ctx } from "../context";
 import { clientIp } from "./client-ip";
-import type { AppEnv } from "./types";
+import type { AppEnv, SignedInEnv } from "./types";
 
 /** Postgres text cannot hold NUL; refuse it up front with a clear message instead of a 500. */
 export const text = (max: number) =>
@@ -49,15 +49,13 @@ export const errorResponses = {
 export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() }).openapi(name);
 
-export const security = [{ bearer: [] as string[] }];
-
-/** The caller, checked for `scope`, as the Ctx services take. */
-export function ctxOf(c: Context<AppEnv>, scope: Scope): Ctx {
-  const auth = requireScope(c, scope);
+/** The caller of a signed-in route, checked for `scope`, as the Ctx services take. */
+export function ctxOf(c: Context<AppEnv & SignedInEnv>, scope: Scope): Ctx {
+  const auth = requireScope(c.var.auth, scope);
   return { userId: auth.userId, s: c.get("services") };
 }
 
-export function clientMeta(c: Context<AppEnv>) {
+export function clientMeta<E extends AppEnv>(c: Context<E>) {
   const s = c.get("services");
   return { ip: clientIp(c, s.env.TRUST_PROXY), userAgent: c.req.header("user-agent"), requestId: c.get("requestId") };
 }

@@ -14,8 +14,12 @@ export interface AppEnv {
   Variables: {
     services: Services;
     requestId: string;
-    auth?: AuthInfo;
   };
+}
+
+/** What a route guarded by `policy.signedIn` (or `uploadGuard`) knows besides: the caller, always. */
+export interface SignedInEnv {
+  Variables: { auth: AuthInfo };
 }
 
 export type App = OpenAPIHono<AppEnv>;

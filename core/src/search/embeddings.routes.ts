@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ctxOf, errorResponses, IdParam, json, security } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, errorResponses, IdParam, json } from "../http/route-kit";
 import type { App } from "../http/types";
 import { embeddingStateOf } from "./embedding-sweep";
 
@@ -21,7 +22,7 @@ export function registerEmbeddings(app: App) {
       method: "get",
       path: "/v1/entries/{id}/embedding",
       tags: ["entries"],
-      security,
+      ...policy.signedIn,
       request: { params: IdParam },
       responses: { 200: json(EmbeddingState, "Where the entry's vectors for semantic search stand"), ...errorResponses },
     }),

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { Entry, EntryFilterQuery } from "../entries/entries.routes";
-import { ctxOf, ErrorBody, errorResponses, json, security, text } from "../http/route-kit";
+import { policy } from "../http/policy";
+import { ctxOf, ErrorBody, errorResponses, json, text } from "../http/route-kit";
 import type { App } from "../http/types";
 import { searchEntries } from "./search";
 
@@ -51,7 +52,7 @@ export function registerSearch(app: App) {
       method: "get",
       path: "/v1/search",
       tags: ["search"],
-      security,
+      ...policy.signedIn,
       request: { query: SearchQuery },
       responses: {
         200: json(SearchPage, "Matching entries, best first"),
