@@ -1,4 +1,4 @@
-import type { Database } from "@tcc/db";
+import type { Database, Tx } from "@tcc/db";
 import type { AiClient } from "./ai/client";
 import type { AccessTokens } from "./auth/tokens";
 import type { Env } from "./env";
@@ -35,10 +35,36 @@ export interface Services {
   clock: () => Date;
 }
 
-/** What a service function knows about its caller. */
-export interface Ctx {
-  userId: string;
+/** An open transaction on the primary, as service functions see it (`ctx.tx`; see data/transaction.ts). */
+export interface Transaction {
+  /** Drizzle's handle: statements on it are part of the transaction. */
+  readonly db: Tx;
+  /**
+   * Runs `hook` once the outermost transaction has committed, never after a rollback; hooks run
+   * in the order they were added. With `once`, a second hook under the same key is dropped.
+   */
+  afterCommit(hook: () => Promise<unknown> | undefined, once?: string): void;
+}
+
+/**
+ * What a service function knows about a call that no signed-in user makes: sign-up and log-in,
+ * signed links and shared galleries, background jobs.
+ */
+export interface SystemCtx {
   s: Services;
   /** Aborted when the caller goes away: model calls made on its behalf (query embeddings) stop. */
   signal?: AbortSignal;
+  /** The transaction this call runs in, if any: withTransaction joins it. */
+  tx?: Transaction;
 }
+
+/** What a service function knows about a call on behalf of a user: everything it touches is theirs. */
+export interface Ctx extends SystemCtx {
+  userId: string;
+}
+
+/**
+ * The one argument of every service function: who is calling (`ctx`) and with what (`input`),
+ * as the AI gateway's services take it too. Functions with nothing to be told take `{ ctx }`.
+ */
+export type Call<I = undefined, C extends SystemCtx = Ctx> = { ctx: C } & (undefined extends I ? { input?: I } : { input: I });

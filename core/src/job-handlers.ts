@@ -16,7 +16,7 @@ export function registerJobs(s: Services): void {
   s.jobs.handle<EmbeddingJob>(
     EMBEDDINGS_QUEUE,
     async (job) => {
-      await embedEntry(s, job);
+      await embedEntry({ ctx: { s }, input: job });
     },
     { concurrency: s.env.EMBEDDING_CONCURRENCY, attempts: 6, backoffMs: 2_000 },
   );

@@ -4,8 +4,11 @@ import type * as schema from "./schema";
 /** A Drizzle handle over our schema, whatever the driver (postgres.js or PGlite). */
 export type Drizzle = PgDatabase<PgQueryResultHKT, typeof schema>;
 
-/** A handle usable inside or outside a transaction. */
-export type Tx = Parameters<Parameters<Drizzle["transaction"]>[0]>[0] | Drizzle;
+/**
+ * An open transaction: only `transaction(fn)` hands one to `fn`, so a function that takes a Tx
+ * cannot be called outside one. A function that works either way takes a Drizzle (a Tx is one).
+ */
+export type Tx = Parameters<Parameters<Drizzle["transaction"]>[0]>[0];
 
 export interface ReplicaStatus {
   url: string;

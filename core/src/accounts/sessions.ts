@@ -1,4 +1,4 @@
-import { schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import { randomToken, sha256 } from "../auth/secrets";
 import type { Services } from "../context";
@@ -20,7 +20,7 @@ interface ClientMeta {
 
 export const denyKey = (sessionId: string) => `tcc:deny:sid:${sessionId}`;
 
-async function issue(s: Services, userId: string, familyId: string, meta: ClientMeta, db: Tx = s.db.primary): Promise<TokenPair> {
+async function issue(s: Services, userId: string, familyId: string, meta: ClientMeta, db: Drizzle = s.db.primary): Promise<TokenPair> {
   const refreshToken = randomToken("tccr_");
   await db.insert(schema.refreshTokens).values({
     userId,

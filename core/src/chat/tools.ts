@@ -87,13 +87,13 @@ export async function runTool(ctx: Ctx, name: string, rawArgs: string, opts: { q
       }
       case "get_entry": {
         const { id } = parseArgs(GetEntryArgs, rawArgs);
-        const entry = await getEntry(ctx, id);
+        const entry = await getEntry({ ctx, input: { id } });
         const full = toContextEntry(entry, FULL_TEXT_CHARS);
         return { ok: true, text: JSON.stringify({ ...full, tags: entry.tags }), entries: [full] };
       }
       case "list_tags": {
         parseArgs(NoArgs, rawArgs);
-        const tags = await listTags(ctx);
+        const tags = await listTags({ ctx });
         return { ok: true, text: JSON.stringify(tags.map((t) => ({ name: t.name, entries: t.entryCount }))), entries: [] };
       }
       case "query_log": {

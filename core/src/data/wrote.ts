@@ -1,4 +1,5 @@
 import type { Ctx, Services } from "../context";
+import { onCommit } from "./transaction";
 
 /** Present in Redis for DB_READ_YOUR_WRITES_MS after a user's write, seen by every core process. */
 export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;
@@ -6,13 +7,20 @@ export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;
 /**
  * After any write: this user's cached reads are void, and their reads go to the primary for
  * a while, on whichever core process serves them (so a cache refill never reads a replica
- * that has not replayed the write yet).
+ * that has not replayed the write yet). Inside a transaction this waits for the commit, once
+ * per transaction.
  */
-export async function wrote(ctx: Ctx): Promise<void> {
-  const { db, cache, kv, env } = ctx.s;
-  db.markWrite(ctx.userId);
-  const window = env.DB_READ_YOUR_WRITES_MS;
-  await Promise.all([cache.bump(ctx.userId), window > 0 ? kv.set(recentWriteKey(ctx.userId), "1", window / 1000) : undefined]);
+export function wrote(ctx: Ctx): Promise<void> {
+  return onCommit(
+    ctx,
+    async () => {
+      const { db, cache, kv, env } = ctx.s;
+      db.markWrite(ctx.userId);
+      const window = env.DB_READ_YOUR_WRITES_MS;
+      await Promise.all([cache.bump(ctx.userId), window > 0 ? kv.set(recentWriteKey(ctx.userId), "1", window / 1000) : undefined]);
+    },
+    `wrote:${ctx.userId}`,
+  );
 }
 
 /** Called once per authenticated request: adopts another process's recent-write mark. */

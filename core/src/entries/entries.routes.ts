@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { idempotent } from "../http/idempotency";
+import { IdempotencyHeader, idempotent } from "../http/idempotency";
 import { policy } from "../http/policy";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, Timestamp, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
@@ -79,7 +79,6 @@ const AttachmentParams = z.object({
 });
 
 const tags = ["entries"];
-export const IdempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
 
 export function registerEntries(app: App) {
   app.openapi(
@@ -94,11 +93,12 @@ export function registerEntries(app: App) {
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
       const input = c.req.valid("json");
-      const { status, body } = await idempotent(ctx, c.req.valid("header")["idempotency-key"], "POST /v1/entries", input, async () => ({
+      const key = c.req.valid("header")["idempotency-key"];
+      const { status, body } = await idempotent({ ctx, input: { key, route: "POST /v1/entries", request: input } }, async () => ({
         status: 201,
-        body: await entries.createEntry(ctx, input),
+        body: await entries.createEntry({ ctx, input }),
       }));
-      return c.json(body as z.infer<typeof Entry>, status as 201);
+      return c.json(body, status);
     },
   );
 
@@ -113,7 +113,7 @@ export function registerEntries(app: App) {
     }),
     async (c) => {
       const { tag, ...query } = c.req.valid("query");
-      return c.json(await entries.listEntries(ctxOf(c, "entries:read"), { ...query, tags: tag }), 200);
+      return c.json(await entries.listEntries({ ctx: ctxOf(c, "entries:read"), input: { ...query, tags: tag } }), 200);
     },
   );
 
@@ -126,7 +126,7 @@ export function registerEntries(app: App) {
       request: { params: IdParam },
       responses: { 200: json(Entry, "The entry"), ...errorResponses },
     }),
-    async (c) => c.json(await entries.getEntry(ctxOf(c, "entries:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await entries.getEntry({ ctx: ctxOf(c, "entries:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -138,7 +138,11 @@ export function registerEntries(app: App) {
       request: { params: IdParam, ...jsonBody(EntryPatch) },
       responses: { 200: json(Entry, "Updated"), ...errorResponses },
     }),
-    async (c) => c.json(await entries.updateEntry(ctxOf(c, "entries:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+    async (c) =>
+      c.json(
+        await entries.updateEntry({ ctx: ctxOf(c, "entries:write"), input: { id: c.req.valid("param").id, patch: c.req.valid("json") } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -153,7 +157,7 @@ export function registerEntries(app: App) {
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
       const { id } = c.req.valid("param");
-      await (c.req.valid("query").purge ? entries.purgeEntry(ctx, id) : entries.deleteEntry(ctx, id));
+      await (c.req.valid("query").purge ? entries.purgeEntry({ ctx, input: { id } }) : entries.deleteEntry({ ctx, input: { id } }));
       return c.body(null, 204);
     },
   );
@@ -167,7 +171,7 @@ export function registerEntries(app: App) {
       request: { params: IdParam },
       responses: { 200: json(Entry, "Restored from the trash"), ...errorResponses },
     }),
-    async (c) => c.json(await entries.restoreEntry(ctxOf(c, "entries:write"), c.req.valid("param").id), 200),
+    async (c) => c.json(await entries.restoreEntry({ ctx: ctxOf(c, "entries:write"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -183,8 +187,8 @@ export function registerEntries(app: App) {
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
       const { id } = c.req.valid("param");
-      await attachFile(ctx, id, c.req.valid("json").fileId);
-      return c.json(await entries.getEntry(ctx, id), 200);
+      await attachFile({ ctx, input: { entryId: id, fileId: c.req.valid("json").fileId } });
+      return c.json(await entries.getEntry({ ctx, input: { id } }), 200);
     },
   );
 
@@ -200,7 +204,7 @@ export function registerEntries(app: App) {
     }),
     async (c) => {
       const { id, fileId } = c.req.valid("param");
-      await detachFile(ctxOf(c, "entries:write"), id, fileId);
+      await detachFile({ ctx: ctxOf(c, "entries:write"), input: { entryId: id, fileId } });
       return c.body(null, 204);
     },
   );

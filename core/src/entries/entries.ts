@@ -1,7 +1,8 @@
-import { schema } from "@tcc/db";
+import { type Drizzle, schema } from "@tcc/db";
 import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { isForeignKeyViolation } from "../data/pg-errors";
+import { withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
@@ -49,7 +50,7 @@ async function assertTopic(ctx: Ctx, topicId: string | null | undefined) {
   if (!t) throw notFound("Topic");
 }
 
-async function readOne(ctx: Ctx, id: string, deleted: boolean, db = ctx.s.db.read(ctx.userId)): Promise<EntryView | null> {
+async function readOne(ctx: Ctx, id: string, deleted: boolean, db: Drizzle = ctx.s.db.read(ctx.userId)): Promise<EntryView | null> {
   const [row] = await db
     .select(entryColumns)
     .from(e)
@@ -57,17 +58,20 @@ async function readOne(ctx: Ctx, id: string, deleted: boolean, db = ctx.s.db.rea
   return row ? toView(row) : null;
 }
 
-export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryView> {
+export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<EntryView> {
   const fileIds = [...new Set(input.fileIds ?? [])];
   let created: Awaited<ReturnType<typeof insertEntryWithTags>>;
   try {
-    created = await insertEntryWithTags(ctx, {
-      title: input.title,
-      content: input.content ?? "",
-      topicId: input.topicId ?? null,
-      occurredAt: input.occurredAt,
-      tags: input.tags ?? [],
-      fileIds,
+    created = await insertEntryWithTags({
+      ctx,
+      input: {
+        title: input.title,
+        content: input.content ?? "",
+        topicId: input.topicId ?? null,
+        occurredAt: input.occurredAt,
+        tags: input.tags ?? [],
+        fileIds,
+      },
     });
   } catch (err) {
     // A file was purged between the statement's check and its link: nothing was written.
@@ -77,29 +81,29 @@ export async function createEntry(ctx: Ctx, input: EntryInput): Promise<EntryVie
   if (!created) {
     // Nothing was written; name what was missing.
     await assertTopic(ctx, input.topicId);
-    await assertFiles(ctx.s.db.primary, ctx.userId, fileIds);
+    await assertFiles({ ctx, input: { fileIds } });
     throw notFound("Topic");
   }
   let view = created.view;
   if (!created.complete) {
     // A concurrent request created one of these tags mid-statement: link them the slow, sure way.
-    view = (await ctx.s.db.primary.transaction(async (tx) => {
-      await setEntryTags(tx, ctx.userId, view.id, input.tags ?? []);
-      return readOne(ctx, view.id, false, tx);
+    view = (await withTransaction(ctx, async (ctx) => {
+      await setEntryTags({ ctx, input: { entryId: view.id, names: input.tags ?? [] } });
+      return readOne(ctx, view.id, false, ctx.tx.db);
     })) as EntryView;
   }
   await wrote(ctx);
-  await entryWritten(ctx.s, ctx.userId, view);
+  await entryWritten({ ctx, input: view });
   return view;
 }
 
-export async function getEntry(ctx: Ctx, id: string): Promise<EntryView> {
+export async function getEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<EntryView> {
   const view = await ctx.s.cache.getOrLoad(ctx.userId, "entry", id, () => readOne(ctx, id, false));
   if (!view) throw notFound("Entry");
   return view;
 }
 
-export async function listEntries(ctx: Ctx, q: ListQuery): Promise<{ items: EntryView[]; nextCursor: string | null }> {
+export async function listEntries({ ctx, input: q }: Call<ListQuery>): Promise<{ items: EntryView[]; nextCursor: string | null }> {
   const load = async () => {
     const col = SORT_COLUMNS[q.sort];
     const after = afterCursor(q.cursor, q.sort, q.order);
@@ -120,9 +124,10 @@ export async function listEntries(ctx: Ctx, q: ListQuery): Promise<{ items: Entr
   return ctx.s.cache.getOrLoad(ctx.userId, "entries", JSON.stringify(q), load);
 }
 
-export async function updateEntry(ctx: Ctx, id: string, patch: Partial<EntryInput>): Promise<EntryView> {
+export async function updateEntry({ ctx, input: { id, patch } }: Call<{ id: string; patch: Partial<EntryInput> }>): Promise<EntryView> {
   if (patch.topicId) await assertTopic(ctx, patch.topicId);
-  const view = await ctx.s.db.primary.transaction(async (tx) => {
+  const view = await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     const set: Partial<typeof e.$inferInsert> = { updatedAt: ctx.s.clock() };
     if (patch.title !== undefined) set.title = patch.title;
     if (patch.content !== undefined) set.content = patch.content;
@@ -134,18 +139,20 @@ export async function updateEntry(ctx: Ctx, id: string, patch: Partial<EntryInpu
       .where(and(eq(e.userId, ctx.userId), eq(e.id, id), isNull(e.deletedAt)))
       .returning({ id: e.id });
     if (!row) return null;
-    if (patch.tags !== undefined) await setEntryTags(tx, ctx.userId, id, patch.tags);
-    if (patch.fileIds !== undefined) await setEntryFiles(tx, ctx.userId, id, patch.fileIds);
-    return readOne(ctx, id, false, tx);
+    if (patch.tags !== undefined) await setEntryTags({ ctx, input: { entryId: id, names: patch.tags } });
+    if (patch.fileIds !== undefined) await setEntryFiles({ ctx, input: { entryId: id, fileIds: patch.fileIds } });
+    const view = (await readOne(ctx, id, false, tx)) as EntryView;
+    // Both wait for the commit.
+    await wrote(ctx);
+    if (patch.title !== undefined || patch.content !== undefined) await entryWritten({ ctx, input: view });
+    return view;
   });
   if (!view) throw notFound("Entry");
-  await wrote(ctx);
-  if (patch.title !== undefined || patch.content !== undefined) await entryWritten(ctx.s, ctx.userId, view);
   return view;
 }
 
 /** Moves the entry to the trash; restore brings it back, purge removes it for good. */
-export async function deleteEntry(ctx: Ctx, id: string): Promise<void> {
+export async function deleteEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .update(e)
     .set({ deletedAt: ctx.s.clock() })
@@ -153,11 +160,11 @@ export async function deleteEntry(ctx: Ctx, id: string): Promise<void> {
     .returning({ id: e.id });
   if (!row) throw notFound("Entry");
   // Trashed entries leave semantic search at once; restore embeds them again.
-  await dropEmbeddings(ctx.s.db.primary, ctx.userId, id);
+  await dropEmbeddings({ ctx, input: { entryId: id } });
   await wrote(ctx);
 }
 
-export async function restoreEntry(ctx: Ctx, id: string): Promise<EntryView> {
+export async function restoreEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<EntryView> {
   const [row] = await ctx.s.db.primary
     .update(e)
     .set({ deletedAt: null, updatedAt: ctx.s.clock() })
@@ -166,11 +173,11 @@ export async function restoreEntry(ctx: Ctx, id: string): Promise<EntryView> {
   if (!row) throw notFound("Deleted entry");
   await wrote(ctx);
   const view = (await readOne(ctx, id, false, ctx.s.db.primary)) as EntryView;
-  await entryWritten(ctx.s, ctx.userId, view);
+  await entryWritten({ ctx, input: view });
   return view;
 }
 
-export async function purgeEntry(ctx: Ctx, id: string): Promise<void> {
+export async function purgeEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .delete(e)
     .where(and(eq(e.userId, ctx.userId), eq(e.id, id)))

@@ -1,6 +1,6 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import type { EntryView } from "./entry-query";
 import { toView } from "./entry-query";
 import { uniqueTagNames } from "./tag-names";
@@ -27,7 +27,7 @@ export interface NewEntry {
  * neither inserted (conflict) nor seen (snapshot); the caller detects the shortfall by
  * comparing tag counts and falls back to the transactional path.
  */
-export async function insertEntryWithTags(ctx: Ctx, input: NewEntry): Promise<{ view: EntryView; complete: boolean } | null> {
+export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promise<{ view: EntryView; complete: boolean } | null> {
   const names = uniqueTagNames(input.tags);
   const wanted = JSON.stringify(names.map((name) => ({ id: Bun.randomUUIDv7(), name })));
   const lower = JSON.stringify(names.map((n) => n.toLowerCase()));

@@ -1,10 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { idempotent } from "../http/idempotency";
+import { IdempotencyHeader, idempotent } from "../http/idempotency";
 import { policy } from "../http/policy";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
 import { isHttpUrl } from "../lib/http-url";
-import { IdempotencyHeader } from "./entries.routes";
 import * as links from "./links";
 
 const Link = z
@@ -60,11 +59,12 @@ export function registerLinks(app: App) {
     async (c) => {
       const ctx = ctxOf(c, "links:write");
       const input = c.req.valid("json");
-      const { status, body } = await idempotent(ctx, c.req.valid("header")["idempotency-key"], "POST /v1/links", input, async () => ({
+      const key = c.req.valid("header")["idempotency-key"];
+      const { status, body } = await idempotent({ ctx, input: { key, route: "POST /v1/links", request: input } }, async () => ({
         status: 201,
-        body: await links.createLink(ctx, input),
+        body: await links.createLink({ ctx, input }),
       }));
-      return c.json(body as z.infer<typeof Link>, status as 201);
+      return c.json(body, status);
     },
   );
 
@@ -77,7 +77,7 @@ export function registerLinks(app: App) {
       request: { query: ListQuery },
       responses: { 200: json(page(Link, "LinkPage"), "A page of links, newest first"), ...errorResponses },
     }),
-    async (c) => c.json(await links.listLinks(ctxOf(c, "links:read"), c.req.valid("query")), 200),
+    async (c) => c.json(await links.listLinks({ ctx: ctxOf(c, "links:read"), input: c.req.valid("query") }), 200),
   );
 
   app.openapi(
@@ -89,7 +89,7 @@ export function registerLinks(app: App) {
       request: { params: IdParam },
       responses: { 200: json(Link, "The link"), ...errorResponses },
     }),
-    async (c) => c.json(await links.getLink(ctxOf(c, "links:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await links.getLink({ ctx: ctxOf(c, "links:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -101,7 +101,11 @@ export function registerLinks(app: App) {
       request: { params: IdParam, ...jsonBody(LinkPatch) },
       responses: { 200: json(Link, "Updated"), ...errorResponses },
     }),
-    async (c) => c.json(await links.updateLink(ctxOf(c, "links:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+    async (c) =>
+      c.json(
+        await links.updateLink({ ctx: ctxOf(c, "links:write"), input: { id: c.req.valid("param").id, patch: c.req.valid("json") } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -114,7 +118,7 @@ export function registerLinks(app: App) {
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
     async (c) => {
-      await links.deleteLink(ctxOf(c, "links:write"), c.req.valid("param").id);
+      await links.deleteLink({ ctx: ctxOf(c, "links:write"), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../data/keyset";
 import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
@@ -62,7 +62,7 @@ async function assertEntry(ctx: Ctx, entryId: string | null | undefined) {
   if (!row) throw notFound("Entry");
 }
 
-export async function createLink(ctx: Ctx, input: LinkInput): Promise<LinkView> {
+export async function createLink({ ctx, input }: Call<LinkInput>): Promise<LinkView> {
   await assertEntry(ctx, input.entryId);
   const [row] = await ctx.s.db.primary
     .insert(l)
@@ -79,7 +79,7 @@ export async function createLink(ctx: Ctx, input: LinkInput): Promise<LinkView> 
 }
 
 /** Newest first, optionally only the links of one entry. */
-export async function listLinks(ctx: Ctx, q: LinkListQuery): Promise<{ items: LinkView[]; nextCursor: string | null }> {
+export async function listLinks({ ctx, input: q }: Call<LinkListQuery>): Promise<{ items: LinkView[]; nextCursor: string | null }> {
   const load = async () => {
     const rows = await ctx.s.db
       .read(ctx.userId)
@@ -103,7 +103,7 @@ export async function listLinks(ctx: Ctx, q: LinkListQuery): Promise<{ items: Li
   return ctx.s.cache.getOrLoad(ctx.userId, "links", JSON.stringify(q), load);
 }
 
-export async function getLink(ctx: Ctx, id: string): Promise<LinkView> {
+export async function getLink({ ctx, input: { id } }: Call<{ id: string }>): Promise<LinkView> {
   const view = await ctx.s.cache.getOrLoad(ctx.userId, "link", id, async () => {
     const [row] = await ctx.s.db
       .read(ctx.userId)
@@ -117,7 +117,7 @@ export async function getLink(ctx: Ctx, id: string): Promise<LinkView> {
 }
 
 /** Partial update; entryId null detaches the link from its entry. */
-export async function updateLink(ctx: Ctx, id: string, patch: Partial<LinkInput>): Promise<LinkView> {
+export async function updateLink({ ctx, input: { id, patch } }: Call<{ id: string; patch: Partial<LinkInput> }>): Promise<LinkView> {
   await assertEntry(ctx, patch.entryId);
   const set: Partial<typeof l.$inferInsert> = { updatedAt: ctx.s.clock() };
   if (patch.url !== undefined) set.url = patch.url;
@@ -134,7 +134,7 @@ export async function updateLink(ctx: Ctx, id: string, patch: Partial<LinkInput>
   return toView(row);
 }
 
-export async function deleteLink(ctx: Ctx, id: string): Promise<void> {
+export async function deleteLink({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .delete(l)
     .where(and(eq(l.userId, ctx.userId), eq(l.id, id)))

@@ -1,5 +1,7 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Call } from "../context";
+import type { InTransaction } from "../data/transaction";
 
 /** Tag names as the user typed them, deduplicated case-insensitively, first spelling wins. */
 export function uniqueTagNames(names: string[]): string[] {
@@ -12,7 +14,7 @@ export function uniqueTagNames(names: string[]): string[] {
 }
 
 /** Ids of the user's tags with these names, creating the missing ones. */
-export async function ensureTags(tx: Tx, userId: string, names: string[]): Promise<string[]> {
+async function ensureTags(tx: Tx, userId: string, names: string[]): Promise<string[]> {
   const unique = uniqueTagNames(names);
   if (unique.length === 0) return [];
   await tx
@@ -34,14 +36,12 @@ export async function ensureTags(tx: Tx, userId: string, names: string[]): Promi
   return rows.map((r) => r.id);
 }
 
-/** Tags a new entry (it has none yet, so nothing to remove). */
-export async function attachTags(tx: Tx, userId: string, entryId: string, names: string[]): Promise<void> {
-  const tagIds = await ensureTags(tx, userId, names);
-  if (tagIds.length) await tx.insert(schema.entryTags).values(tagIds.map((tagId) => ({ userId, entryId, tagId })));
-}
-
-/** Makes an existing entry's tag set exactly `names`. */
-export async function setEntryTags(tx: Tx, userId: string, entryId: string, names: string[]): Promise<void> {
+/** Makes an existing entry's tag set exactly `names`, in the caller's transaction. */
+export async function setEntryTags({ ctx, input }: Call<{ entryId: string; names: string[] }, InTransaction>): Promise<void> {
+  const tx = ctx.tx.db;
+  const { userId } = ctx;
+  const { entryId } = input;
   await tx.delete(schema.entryTags).where(and(eq(schema.entryTags.userId, userId), eq(schema.entryTags.entryId, entryId)));
-  await attachTags(tx, userId, entryId, names);
+  const tagIds = await ensureTags(tx, userId, input.names);
+  if (tagIds.length) await tx.insert(schema.entryTags).values(tagIds.map((tagId) => ({ userId, entryId, tagId })));
 }

@@ -37,7 +37,7 @@ export function registerTags(app: App) {
       ...policy.signedIn,
       responses: { 200: json(TagList, "Your tags, by name"), ...errorResponses },
     }),
-    async (c) => c.json({ items: await tagService.listTags(ctxOf(c, "tags:read")) }, 200),
+    async (c) => c.json({ items: await tagService.listTags({ ctx: ctxOf(c, "tags:read") }) }, 200),
   );
 
   app.openapi(
@@ -49,7 +49,11 @@ export function registerTags(app: App) {
       request: { params: IdParam, ...jsonBody(TagRename) },
       responses: { 200: json(Tag, "Renamed"), ...errorResponses, ...conflict },
     }),
-    async (c) => c.json(await tagService.renameTag(ctxOf(c, "tags:write"), c.req.valid("param").id, c.req.valid("json").name), 200),
+    async (c) =>
+      c.json(
+        await tagService.renameTag({ ctx: ctxOf(c, "tags:write"), input: { id: c.req.valid("param").id, name: c.req.valid("json").name } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -62,7 +66,11 @@ export function registerTags(app: App) {
       request: { params: IdParam, ...jsonBody(TagMerge) },
       responses: { 200: json(Tag, "The surviving tag"), ...errorResponses },
     }),
-    async (c) => c.json(await tagService.mergeTag(ctxOf(c, "tags:write"), c.req.valid("param").id, c.req.valid("json").into), 200),
+    async (c) =>
+      c.json(
+        await tagService.mergeTag({ ctx: ctxOf(c, "tags:write"), input: { id: c.req.valid("param").id, into: c.req.valid("json").into } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -75,7 +83,7 @@ export function registerTags(app: App) {
       responses: { 204: { description: "Deleted; entries lose the tag" }, ...errorResponses },
     }),
     async (c) => {
-      await tagService.deleteTag(ctxOf(c, "tags:write"), c.req.valid("param").id);
+      await tagService.deleteTag({ ctx: ctxOf(c, "tags:write"), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

@@ -1,7 +1,8 @@
-import { schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema } from "@tcc/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { isUniqueViolation } from "../data/pg-errors";
+import { withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
 
@@ -33,7 +34,7 @@ const toView = (r: { id: string; name: string; createdAt: Date; entryCount: numb
   createdAt: new Date(r.createdAt).toISOString(),
 });
 
-async function readTag(db: Tx, userId: string, id: string): Promise<TagView | null> {
+async function readTag(db: Drizzle, userId: string, id: string): Promise<TagView | null> {
   const [row] = await db
     .select(tagColumns)
     .from(t)
@@ -42,7 +43,7 @@ async function readTag(db: Tx, userId: string, id: string): Promise<TagView | nu
 }
 
 /** All the user's tags, alphabetically regardless of case. */
-export async function listTags(ctx: Ctx): Promise<TagView[]> {
+export async function listTags({ ctx }: Call): Promise<TagView[]> {
   return ctx.s.cache.getOrLoad(ctx.userId, "tags", "", async () => {
     const rows = await ctx.s.db
       .read(ctx.userId)
@@ -55,7 +56,7 @@ export async function listTags(ctx: Ctx): Promise<TagView[]> {
 }
 
 /** Renames a tag; changing only its case is allowed, taking another tag's name is not. */
-export async function renameTag(ctx: Ctx, id: string, name: string): Promise<TagView> {
+export async function renameTag({ ctx, input: { id, name } }: Call<{ id: string; name: string }>): Promise<TagView> {
   let row: { id: string } | undefined;
   try {
     [row] = await ctx.s.db.primary
@@ -76,13 +77,14 @@ export async function renameTag(ctx: Ctx, id: string, name: string): Promise<Tag
 }
 
 /** Moves every entry of tag `id` to tag `into`, then deletes `id`. Returns `into` with its new count. */
-export async function mergeTag(ctx: Ctx, id: string, into: string): Promise<TagView> {
+export async function mergeTag({ ctx, input: { id, into } }: Call<{ id: string; into: string }>): Promise<TagView> {
   if (id === into) {
     throw new AppError("VALIDATION_FAILED", "Cannot merge a tag into itself", [
       { path: "into", message: "must differ from the tag being merged" },
     ]);
   }
-  const view = await ctx.s.db.primary.transaction(async (tx) => {
+  const view = await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     // Locking both tags makes a concurrent tagging of `id` either finish before the move or fail
     // on the deleted tag, rather than be silently dropped by the cascade.
     const found = await tx
@@ -102,14 +104,14 @@ export async function mergeTag(ctx: Ctx, id: string, into: string): Promise<TagV
       .onConflictDoNothing();
     // entry_tags rows of `id` go with it (on delete cascade).
     await tx.delete(t).where(and(eq(t.userId, ctx.userId), eq(t.id, id)));
+    await wrote(ctx);
     return readTag(tx, ctx.userId, into);
   });
-  await wrote(ctx);
   return view as TagView;
 }
 
 /** Deletes the tag; entries keep existing and simply lose it. */
-export async function deleteTag(ctx: Ctx, id: string): Promise<void> {
+export async function deleteTag({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .delete(t)
     .where(and(eq(t.userId, ctx.userId), eq(t.id, id)))

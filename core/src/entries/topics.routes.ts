@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { idempotent } from "../http/idempotency";
+import { IdempotencyHeader, idempotent } from "../http/idempotency";
 import { policy } from "../http/policy";
 import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
-import { IdempotencyHeader } from "./entries.routes";
 import * as topics from "./topics";
 
 const Topic = z
@@ -45,11 +44,12 @@ export function registerTopics(app: App) {
     async (c) => {
       const ctx = ctxOf(c, "topics:write");
       const input = c.req.valid("json");
-      const { status, body } = await idempotent(ctx, c.req.valid("header")["idempotency-key"], "POST /v1/topics", input, async () => ({
+      const key = c.req.valid("header")["idempotency-key"];
+      const { status, body } = await idempotent({ ctx, input: { key, route: "POST /v1/topics", request: input } }, async () => ({
         status: 201,
-        body: await topics.createTopic(ctx, input),
+        body: await topics.createTopic({ ctx, input }),
       }));
-      return c.json(body as z.infer<typeof Topic>, status as 201);
+      return c.json(body, status);
     },
   );
 
@@ -61,7 +61,7 @@ export function registerTopics(app: App) {
       ...policy.signedIn,
       responses: { 200: json(TopicList, "Your topics, by name"), ...errorResponses },
     }),
-    async (c) => c.json({ items: await topics.listTopics(ctxOf(c, "topics:read")) }, 200),
+    async (c) => c.json({ items: await topics.listTopics({ ctx: ctxOf(c, "topics:read") }) }, 200),
   );
 
   app.openapi(
@@ -73,7 +73,7 @@ export function registerTopics(app: App) {
       request: { params: IdParam },
       responses: { 200: json(Topic, "The topic"), ...errorResponses },
     }),
-    async (c) => c.json(await topics.getTopic(ctxOf(c, "topics:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await topics.getTopic({ ctx: ctxOf(c, "topics:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -85,7 +85,11 @@ export function registerTopics(app: App) {
       request: { params: IdParam, ...jsonBody(TopicPatch) },
       responses: { 200: json(Topic, "Updated"), ...errorResponses, ...conflict },
     }),
-    async (c) => c.json(await topics.updateTopic(ctxOf(c, "topics:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+    async (c) =>
+      c.json(
+        await topics.updateTopic({ ctx: ctxOf(c, "topics:write"), input: { id: c.req.valid("param").id, patch: c.req.valid("json") } }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -98,7 +102,7 @@ export function registerTopics(app: App) {
       responses: { 204: { description: "Deleted; its entries stay, without a topic" }, ...errorResponses },
     }),
     async (c) => {
-      await topics.deleteTopic(ctxOf(c, "topics:write"), c.req.valid("param").id);
+      await topics.deleteTopic({ ctx: ctxOf(c, "topics:write"), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

@@ -1,6 +1,6 @@
-import { schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { isUniqueViolation } from "../data/pg-errors";
 import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
@@ -47,7 +47,7 @@ const toView = (r: TopicRow): TopicView => ({
 
 const duplicate = (name: string) => new AppError("CONFLICT", `A topic named "${name}" already exists`);
 
-async function readTopic(db: Tx, userId: string, id: string): Promise<TopicView | null> {
+async function readTopic(db: Drizzle, userId: string, id: string): Promise<TopicView | null> {
   const [row] = await db
     .select(topicColumns)
     .from(t)
@@ -55,7 +55,7 @@ async function readTopic(db: Tx, userId: string, id: string): Promise<TopicView 
   return row ? toView(row) : null;
 }
 
-export async function createTopic(ctx: Ctx, input: TopicInput): Promise<TopicView> {
+export async function createTopic({ ctx, input }: Call<TopicInput>): Promise<TopicView> {
   // The unique index on (user_id, lower(name)) is the check, so concurrent creates cannot both win.
   const [row] = await ctx.s.db.primary
     .insert(t)
@@ -68,7 +68,7 @@ export async function createTopic(ctx: Ctx, input: TopicInput): Promise<TopicVie
 }
 
 /** All the user's topics, alphabetically regardless of case. */
-export async function listTopics(ctx: Ctx): Promise<TopicView[]> {
+export async function listTopics({ ctx }: Call): Promise<TopicView[]> {
   return ctx.s.cache.getOrLoad(ctx.userId, "topics", "", async () => {
     const rows = await ctx.s.db
       .read(ctx.userId)
@@ -80,13 +80,13 @@ export async function listTopics(ctx: Ctx): Promise<TopicView[]> {
   });
 }
 
-export async function getTopic(ctx: Ctx, id: string): Promise<TopicView> {
+export async function getTopic({ ctx, input: { id } }: Call<{ id: string }>): Promise<TopicView> {
   const view = await ctx.s.cache.getOrLoad(ctx.userId, "topic", id, () => readTopic(ctx.s.db.read(ctx.userId), ctx.userId, id));
   if (!view) throw notFound("Topic");
   return view;
 }
 
-export async function updateTopic(ctx: Ctx, id: string, patch: Partial<TopicInput>): Promise<TopicView> {
+export async function updateTopic({ ctx, input: { id, patch } }: Call<{ id: string; patch: Partial<TopicInput> }>): Promise<TopicView> {
   const set: Partial<typeof t.$inferInsert> = { updatedAt: ctx.s.clock() };
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.description !== undefined) set.description = patch.description;
@@ -107,7 +107,7 @@ export async function updateTopic(ctx: Ctx, id: string, patch: Partial<TopicInpu
 }
 
 /** Deletes the topic; its entries stay and become topic-less (on delete set null). */
-export async function deleteTopic(ctx: Ctx, id: string): Promise<void> {
+export async function deleteTopic({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .delete(t)
     .where(and(eq(t.userId, ctx.userId), eq(t.id, id)))

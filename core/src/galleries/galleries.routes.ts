@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { IdempotencyHeader } from "../entries/entries.routes";
-import { idempotent } from "../http/idempotency";
+import { IdempotencyHeader, idempotent } from "../http/idempotency";
 import { policy } from "../http/policy";
 import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, Timestamp, text, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
@@ -81,11 +80,11 @@ export function registerGalleries(app: App) {
       const ctx = ctxOf(c, "galleries:write");
       const input = c.req.valid("json");
       const key = c.req.valid("header")["idempotency-key"];
-      const { status, body } = await idempotent(ctx, key, "POST /v1/galleries", input, async () => ({
+      const { status, body } = await idempotent({ ctx, input: { key, route: "POST /v1/galleries", request: input } }, async () => ({
         status: 201,
         body: await galleries.createGallery(ctx, input),
       }));
-      return c.json(body as z.infer<typeof Gallery>, status as 201);
+      return c.json(body, status);
     },
   );
 
@@ -154,11 +153,14 @@ export function registerGalleries(app: App) {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
       const key = c.req.valid("header")["idempotency-key"];
-      const { status, body } = await idempotent(ctx, key, `POST /v1/galleries/${id}/items`, input, async () => ({
-        status: 201,
-        body: await items.addItem(ctx, id, input),
-      }));
-      return c.json(body as z.infer<typeof Item>, status as 201);
+      const { status, body } = await idempotent(
+        { ctx, input: { key, route: `POST /v1/galleries/${id}/items`, request: input } },
+        async () => ({
+          status: 201,
+          body: await items.addItem(ctx, id, input),
+        }),
+      );
+      return c.json(body, status);
     },
   );
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema, type Tx } from "@tcc/db";
 import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
 import type { Ctx } from "../context";
@@ -103,7 +103,7 @@ export async function listGalleries(ctx: Ctx, q: { limit: number; cursor?: strin
 }
 
 /** A gallery's items in order; items whose file was deleted drop out. */
-export async function itemsOf(db: Tx, galleryId: string): Promise<GalleryItemView[]> {
+export async function itemsOf(db: Drizzle, galleryId: string): Promise<GalleryItemView[]> {
   const rows = await db
     .select({ id: gi.id, caption: gi.caption, position: gi.position, fileId: f.id, mime: f.mime, size: f.size, name: f.originalName })
     .from(gi)

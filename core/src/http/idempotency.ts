@@ -1,12 +1,16 @@
 import { createHash } from "node:crypto";
+import { z } from "@hono/zod-openapi";
 import { schema } from "@tcc/db";
 import { and, eq } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { AppError } from "../errors";
 
-interface Outcome {
-  status: number;
-  body: unknown;
+/** The header of every creating POST; a retry with the same key and body gets the first outcome. */
+export const IdempotencyHeader = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
+
+export interface Outcome<S extends number, B> {
+  status: S;
+  body: B;
 }
 
 /**
@@ -14,17 +18,15 @@ interface Outcome {
  * retries with the same key and body. A claim row (status 0) is written first, so a retry
  * racing the original gets 409 instead of creating a second object.
  */
-export async function idempotent(
-  ctx: Ctx,
-  key: string | undefined,
-  route: string,
-  input: unknown,
-  run: () => Promise<Outcome>,
-): Promise<Outcome> {
+export async function idempotent<S extends number, B>(
+  { ctx, input }: Call<{ key: string | undefined; route: string; request: unknown }>,
+  run: () => Promise<Outcome<S, B>>,
+): Promise<Outcome<S, B>> {
+  const { key, route, request } = input;
   if (!key) return run();
   const db = ctx.s.db.primary;
   const t = schema.idempotencyKeys;
-  const requestHash = createHash("sha256").update(route).update(JSON.stringify(input)).digest("hex");
+  const requestHash = createHash("sha256").update(route).update(JSON.stringify(request)).digest("hex");
   const claimed = await db
     .insert(t)
     .values({ userId: ctx.userId, key, requestHash, status: 0, body: {} })
@@ -36,7 +38,8 @@ export async function idempotent(
     if (!prior || prior.requestHash !== requestHash)
       throw new AppError("CONFLICT", "Idempotency-Key was already used with a different request");
     if (prior.status === 0) throw new AppError("CONFLICT", "A request with this Idempotency-Key is still in progress");
-    return { status: prior.status, body: prior.body };
+    // The stored outcome of this same route and request, so of the same types as `run`'s.
+    return { status: prior.status as S, body: prior.body as B };
   }
   try {
     const outcome = await run();

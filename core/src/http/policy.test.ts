@@ -56,7 +56,9 @@ describe("route policy", () => {
     expect((await h.anon.request("POST", "/v1/entries", big)).status).toBe(413);
     expect((await h.anon.request("POST", "/v1/nope", big)).status).toBe(413);
     // Uploads are metered by the route: a body over MAX_BODY_BYTES passes the guard (here it then needs a token).
-    const res = await h.anon.request("PUT", "/v1/files?name=a.txt", "x".repeat(h.services.env.MAX_BODY_BYTES + 1), { "content-type": "text/plain" });
+    const res = await h.anon.request("PUT", "/v1/files?name=a.txt", "x".repeat(h.services.env.MAX_BODY_BYTES + 1), {
+      "content-type": "text/plain",
+    });
     expect(res.status).toBe(401);
   });
 });

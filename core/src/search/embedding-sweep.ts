@@ -62,7 +62,9 @@ export async function enqueueStale(
   while (queued < max) {
     const want = Math.min(500, max - queued);
     const page = await staleEntries(s, { limit: want, afterId, all: opts.all, userId: opts.userId });
-    for (const row of page) await enqueueEmbedding(s, { userId: row.userId, entryId: row.id, force: opts.force }, opts.run);
+    for (const row of page) {
+      await enqueueEmbedding({ ctx: { s }, input: { job: { userId: row.userId, entryId: row.id, force: opts.force }, version: opts.run } });
+    }
     queued += page.length;
     if (page.length < want) break;
     afterId = page[page.length - 1]?.id;

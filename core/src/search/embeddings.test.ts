@@ -74,7 +74,7 @@ describe("embedding pipeline", () => {
     const calls = embeddingCalls(u.info.id).length;
     expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["water"] })).status).toBe(200);
     // Same text, so the job (if any) ends without a model call.
-    await embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
+    await embedEntry({ ctx: { s: h.services }, input: { userId: u.info.id, entryId: made.body.id } });
     expect(embeddingCalls(u.info.id).length).toBe(calls);
     expect(await storedChunks(h.services, made.body.id)).toEqual(before);
   });
@@ -110,7 +110,7 @@ describe("embedding pipeline", () => {
       sql`update entries set content = 'second version about pears', updated_at = now() where id = ${made.body.id}`,
     );
     fake.configure({ latencyMs: 300 });
-    const job = embedEntry(h.services, { userId: u.info.id, entryId: made.body.id });
+    const job = embedEntry({ ctx: { s: h.services }, input: { userId: u.info.id, entryId: made.body.id } });
     await Bun.sleep(100);
     const edited = await u.patch(`/v1/entries/${made.body.id}`, { content: "third version about plums" });
     expect(await job).not.toBe("gone");

@@ -1,6 +1,7 @@
-import { schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
-import type { Services } from "../context";
+import type { Call, Services, SystemCtx } from "../context";
+import { onCommit, primaryDb, withTransaction } from "../data/transaction";
 import { enqueueWithin } from "../jobs/queue";
 import { chunkEntry, embeddingInput } from "./chunks";
 
@@ -42,21 +43,27 @@ export const textHashSql = sql.raw(
  * same text is one job, while a new text always gets a job of its own, even when one for an older
  * text is already running (a queue drops a new job whose id matches a running one).
  */
-export async function enqueueEmbedding(s: Services, job: EmbeddingJob, version: string): Promise<void> {
+export async function enqueueEmbedding({
+  ctx,
+  input: { job, version },
+}: Call<{ job: EmbeddingJob; version: string }, SystemCtx>): Promise<void> {
+  const { s } = ctx;
   // AI turned off (DisabledAiClient): the job could only fail.
   if (!s.ai.enabled) return;
   // With the cache backend already known to be down, do not make the write wait at all.
   await enqueueWithin(s, EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` }, s.kv.healthy ? ENQUEUE_WAIT_MS : 0);
 }
 
-/** Queues embedding for an entry just written with this title and content. */
-export function entryWritten(s: Services, userId: string, entry: { id: string; title: string; content: string }): Promise<void> {
-  return enqueueEmbedding(s, { userId, entryId: entry.id }, textHash(entry.title, entry.content));
+/** Queues embedding for an entry just written with this title and content (after the commit, inside a transaction). */
+export function entryWritten({ ctx, input: entry }: Call<{ id: string; title: string; content: string }>): Promise<void> {
+  const job = { userId: ctx.userId, entryId: entry.id };
+  return onCommit(ctx, () => enqueueEmbedding({ ctx, input: { job, version: textHash(entry.title, entry.content) } }));
 }
 
 /** Removes an entry's vectors and status (trash); purge cascades by itself. */
-export async function dropEmbeddings(db: Tx, userId: string, entryId: string): Promise<void> {
-  await db.execute(sql`with gone as (delete from document_embeddings where user_id = ${userId} and entry_id = ${entryId})
+export async function dropEmbeddings({ ctx, input: { entryId } }: Call<{ entryId: string }>): Promise<void> {
+  const { userId } = ctx;
+  await primaryDb(ctx).execute(sql`with gone as (delete from document_embeddings where user_id = ${userId} and entry_id = ${entryId})
     delete from embedding_status where user_id = ${userId} and entry_id = ${entryId}`);
 }
 
@@ -77,7 +84,7 @@ interface Source {
   deletedAt: Date | null;
 }
 
-async function readSource(db: Tx, job: EmbeddingJob, lock: boolean): Promise<Source | undefined> {
+async function readSource(db: Drizzle, job: EmbeddingJob, lock: boolean): Promise<Source | undefined> {
   const q = db
     .select({ title: e.title, content: e.content, deletedAt: e.deletedAt })
     .from(e)
@@ -104,12 +111,14 @@ export type EmbedOutcome = "embedded" | "unchanged" | "gone";
  * and, if its text changed meanwhile, embeds the new text instead; a trashed or purged entry
  * loses its vectors.
  */
-export async function embedEntry(s: Services, job: EmbeddingJob): Promise<EmbedOutcome> {
+export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemCtx>): Promise<EmbedOutcome> {
+  const { s } = ctx;
+  const owner = { ...ctx, userId: job.userId };
   const model = s.ai.embeddingModel;
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const source = await readSource(s.db.primary, job, false);
     if (!source || source.deletedAt) {
-      await dropEmbeddings(s.db.primary, job.userId, job.entryId);
+      await dropEmbeddings({ ctx: owner, input: job });
       return "gone";
     }
     const hash = textHash(source.title, source.content);
@@ -122,10 +131,11 @@ export async function embedEntry(s: Services, job: EmbeddingJob): Promise<EmbedO
     }
     const chunks = chunkEntry(source.title, source.content);
     const vectors = await embedChunks(s, job.userId, source.title, chunks);
-    const outcome = await s.db.primary.transaction(async (tx): Promise<EmbedOutcome | "moved"> => {
+    const outcome = await withTransaction(owner, async (ctx): Promise<EmbedOutcome | "moved"> => {
+      const tx = ctx.tx.db;
       const now = await readSource(tx, job, true);
       if (!now || now.deletedAt) {
-        await dropEmbeddings(tx, job.userId, job.entryId);
+        await dropEmbeddings({ ctx, input: job });
         return "gone";
       }
       if (textHash(now.title, now.content) !== hash) return "moved";
