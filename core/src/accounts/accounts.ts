@@ -2,9 +2,9 @@ import { schema } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import { burnPasswordCheck, hashPassword, verifyPassword } from "../auth/passwords";
 import { sha256 } from "../auth/secrets";
-import type { Services } from "../context";
+import type { Call, SystemCtx } from "../context";
 import { AppError } from "../errors";
-import { audit } from "./audit";
+import { audit, type ClientMeta } from "./audit";
 import { startSession, type TokenPair } from "./sessions";
 
 export interface PublicUser {
@@ -12,12 +12,6 @@ export interface PublicUser {
   email: string;
   displayName: string | null;
   createdAt: string;
-}
-
-interface ClientMeta {
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
 }
 
 const toPublic = (u: typeof schema.users.$inferSelect): PublicUser => ({
@@ -29,11 +23,13 @@ const toPublic = (u: typeof schema.users.$inferSelect): PublicUser => ({
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
 
-export async function register(
-  s: Services,
-  input: { email: string; password: string; displayName?: string },
-  meta: ClientMeta,
-): Promise<{ user: PublicUser } & TokenPair> {
+export async function register({
+  ctx,
+  input: { client: meta, ...input },
+}: Call<{ email: string; password: string; displayName?: string; client: ClientMeta }, SystemCtx>): Promise<
+  { user: PublicUser } & TokenPair
+> {
+  const { s } = ctx;
   const passwordHash = await hashPassword(input.password);
   const [user] = await s.db.primary
     .insert(schema.users)
@@ -41,8 +37,8 @@ export async function register(
     .onConflictDoNothing()
     .returning();
   if (!user) throw new AppError("CONFLICT", "An account with this email already exists");
-  await audit(s, { userId: user.id, action: "auth.register", ...meta });
-  return { user: toPublic(user), ...(await startSession(s, user.id, meta)) };
+  await audit({ ctx, input: { userId: user.id, action: "auth.register", ...meta } });
+  return { user: toPublic(user), ...(await startSession({ ctx, input: { userId: user.id, client: meta } })) };
 }
 
 const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
@@ -51,11 +47,11 @@ const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
  * Password login, throttled per account: after LOGIN_MAX_FAILURES failures the account
  * refuses logins for LOGIN_LOCKOUT_S (per-IP throttling is the auth rate limit).
  */
-export async function login(
-  s: Services,
-  input: { email: string; password: string },
-  meta: ClientMeta,
-): Promise<{ user: PublicUser } & TokenPair> {
+export async function login({
+  ctx,
+  input: { client: meta, ...input },
+}: Call<{ email: string; password: string; client: ClientMeta }, SystemCtx>): Promise<{ user: PublicUser } & TokenPair> {
+  const { s } = ctx;
   const email = normaliseEmail(input.email);
   const key = failureKey(email);
   const failures = Number((await s.kv.get(key)) ?? 0);
@@ -73,15 +69,15 @@ export async function login(
   else await burnPasswordCheck(input.password);
   if (!user || !ok) {
     await s.kv.incr(key, s.env.LOGIN_LOCKOUT_S);
-    await audit(s, { userId: user?.id, action: "auth.login_failed", ...meta, metadata: { emailHash: sha256(email) } });
+    await audit({ ctx, input: { userId: user?.id, action: "auth.login_failed", ...meta, metadata: { emailHash: sha256(email) } } });
     throw new AppError("UNAUTHORIZED", "Email or password is incorrect");
   }
   await s.kv.del([key]);
-  await audit(s, { userId: user.id, action: "auth.login", ...meta });
-  return { user: toPublic(user), ...(await startSession(s, user.id, meta)) };
+  await audit({ ctx, input: { userId: user.id, action: "auth.login", ...meta } });
+  return { user: toPublic(user), ...(await startSession({ ctx, input: { userId: user.id, client: meta } })) };
 }
 
-export async function me(s: Services, userId: string): Promise<PublicUser> {
+export async function me({ ctx: { s, userId } }: Call): Promise<PublicUser> {
   const [user] = await s.db.primary
     .select()
     .from(schema.users)

@@ -40,7 +40,7 @@ export function registerApiKeys(app: App) {
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await apiKeys.createApiKey(sessionCtx(c), c.req.valid("json")), 201),
+    async (c) => c.json(await apiKeys.createApiKey({ ctx: sessionCtx(c), input: c.req.valid("json") }), 201),
   );
 
   app.openapi(
@@ -51,7 +51,7 @@ export function registerApiKeys(app: App) {
       ...policy.signedIn,
       responses: { 200: json(z.object({ items: z.array(ApiKey) }), "Your keys, newest first"), ...errorResponses },
     }),
-    async (c) => c.json({ items: await apiKeys.listApiKeys(sessionCtx(c)) }, 200),
+    async (c) => c.json({ items: await apiKeys.listApiKeys({ ctx: sessionCtx(c) }) }, 200),
   );
 
   app.openapi(
@@ -64,7 +64,7 @@ export function registerApiKeys(app: App) {
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),
     async (c) => {
-      await apiKeys.revokeApiKey(sessionCtx(c), c.req.valid("param").id);
+      await apiKeys.revokeApiKey({ ctx: sessionCtx(c), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

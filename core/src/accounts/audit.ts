@@ -1,5 +1,12 @@
 import { schema } from "@tcc/db";
-import type { Services } from "../context";
+import type { Call, SystemCtx } from "../context";
+
+/** Where a request came from, as audit events record it. */
+export interface ClientMeta {
+  ip?: string;
+  userAgent?: string;
+  requestId?: string;
+}
 
 export interface AuditEvent {
   userId?: string | null;
@@ -12,7 +19,7 @@ export interface AuditEvent {
 }
 
 /** Security-relevant events. An audit failure is logged, never turned into a user-facing error. */
-export async function audit(s: Services, e: AuditEvent): Promise<void> {
+export async function audit({ ctx: { s }, input: e }: Call<AuditEvent, SystemCtx>): Promise<void> {
   try {
     await s.db.primary.insert(schema.auditLog).values({ ...e, userId: e.userId ?? null });
   } catch (err) {

@@ -28,7 +28,8 @@ export function registerAuth(app: App) {
       request: jsonBody(z.object({ email: Email, password: Password, displayName: text(100).optional() }).strict()),
       responses: { 201: json(Session, "Account created and signed in"), 409: json(z.any(), "Email taken"), ...errorResponses },
     }),
-    async (c) => c.json(await accounts.register(c.get("services"), c.req.valid("json"), clientMeta(c)), 201),
+    async (c) =>
+      c.json(await accounts.register({ ctx: { s: c.get("services") }, input: { ...c.req.valid("json"), client: clientMeta(c) } }), 201),
   );
 
   app.openapi(
@@ -40,7 +41,8 @@ export function registerAuth(app: App) {
       request: jsonBody(z.object({ email: Email, password: text(256).min(1) }).strict()),
       responses: { 200: json(Session, "Signed in"), ...errorResponses },
     }),
-    async (c) => c.json(await accounts.login(c.get("services"), c.req.valid("json"), clientMeta(c)), 200),
+    async (c) =>
+      c.json(await accounts.login({ ctx: { s: c.get("services") }, input: { ...c.req.valid("json"), client: clientMeta(c) } }), 200),
   );
 
   app.openapi(
@@ -52,7 +54,8 @@ export function registerAuth(app: App) {
       request: jsonBody(z.object({ refreshToken: z.string().min(1).max(200) }).strict()),
       responses: { 200: json(Tokens.openapi("Tokens"), "Rotated: the old refresh token is spent"), ...errorResponses },
     }),
-    async (c) => c.json(await refreshSession(c.get("services"), c.req.valid("json").refreshToken, clientMeta(c)), 200),
+    async (c) =>
+      c.json(await refreshSession({ ctx: { s: c.get("services") }, input: { ...c.req.valid("json"), client: clientMeta(c) } }), 200),
   );
 
   app.openapi(
@@ -66,8 +69,12 @@ export function registerAuth(app: App) {
     async (c) => {
       const auth = requireSession(c.var.auth);
       const s = c.get("services");
-      await revokeFamily(s, auth.userId, auth.sessionId);
-      await audit(s, { userId: auth.userId, action: "auth.logout", targetType: "session", targetId: auth.sessionId, ...clientMeta(c) });
+      const ctx = { s, userId: auth.userId };
+      await revokeFamily({ ctx, input: { familyId: auth.sessionId } });
+      await audit({
+        ctx,
+        input: { userId: auth.userId, action: "auth.logout", targetType: "session", targetId: auth.sessionId, ...clientMeta(c) },
+      });
       return c.body(null, 204);
     },
   );
@@ -80,7 +87,7 @@ export function registerAuth(app: App) {
       ...policy.signedIn,
       responses: { 200: json(User, "The signed-in user"), ...errorResponses },
     }),
-    async (c) => c.json(await accounts.me(c.get("services"), c.var.auth.userId), 200),
+    async (c) => c.json(await accounts.me({ ctx: { s: c.get("services"), userId: c.var.auth.userId } }), 200),
   );
 
   app.get("/.well-known/jwks.json", (c) => {

@@ -1,9 +1,11 @@
-import { type Drizzle, schema } from "@tcc/db";
+import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
+import { denyKey } from "../auth/identify";
 import { randomToken, sha256 } from "../auth/secrets";
-import type { Services } from "../context";
+import type { Call, SystemCtx } from "../context";
+import { primaryDb, withTransaction } from "../data/transaction";
 import { AppError } from "../errors";
-import { audit } from "./audit";
+import { audit, type ClientMeta } from "./audit";
 
 export interface TokenPair {
   accessToken: string;
@@ -12,37 +14,40 @@ export interface TokenPair {
   expiresIn: number;
 }
 
-interface ClientMeta {
-  ip?: string;
-  userAgent?: string;
-  requestId?: string;
-}
-
-export const denyKey = (sessionId: string) => `tcc:deny:sid:${sessionId}`;
-
-async function issue(s: Services, userId: string, familyId: string, meta: ClientMeta, db: Drizzle = s.db.primary): Promise<TokenPair> {
+async function issue(ctx: SystemCtx, userId: string, familyId: string, meta: ClientMeta): Promise<TokenPair> {
+  const { s } = ctx;
   const refreshToken = randomToken("tccr_");
-  await db.insert(schema.refreshTokens).values({
-    userId,
-    familyId,
-    tokenHash: sha256(refreshToken),
-    expiresAt: new Date(s.clock().getTime() + s.env.REFRESH_TOKEN_TTL_S * 1000),
-    ip: meta.ip,
-    userAgent: meta.userAgent?.slice(0, 300),
-  });
+  await primaryDb(ctx)
+    .insert(schema.refreshTokens)
+    .values({
+      userId,
+      familyId,
+      tokenHash: sha256(refreshToken),
+      expiresAt: new Date(s.clock().getTime() + s.env.REFRESH_TOKEN_TTL_S * 1000),
+      ip: meta.ip,
+      userAgent: meta.userAgent?.slice(0, 300),
+    });
   const accessToken = await s.tokens.sign({ userId, sessionId: familyId });
   return { accessToken, refreshToken, tokenType: "Bearer", expiresIn: s.tokens.ttlSeconds };
 }
 
 /** A new login: a new refresh-token family whose id is the access tokens' `sid`. */
-export function startSession(s: Services, userId: string, meta: ClientMeta): Promise<TokenPair> {
-  return issue(s, userId, Bun.randomUUIDv7(), meta);
+export function startSession({
+  ctx,
+  input: { userId, client },
+}: Call<{ userId: string; client: ClientMeta }, SystemCtx>): Promise<TokenPair> {
+  return issue(ctx, userId, Bun.randomUUIDv7(), client);
 }
 
 /** Rotates a refresh token. Presenting an already-rotated token revokes its whole family. */
-export async function refreshSession(s: Services, presented: string, meta: ClientMeta): Promise<TokenPair> {
+export async function refreshSession({
+  ctx,
+  input: { refreshToken: presented, client: meta },
+}: Call<{ refreshToken: string; client: ClientMeta }, SystemCtx>): Promise<TokenPair> {
+  const { s } = ctx;
   const invalid = () => new AppError("UNAUTHORIZED", "Invalid refresh token");
-  const outcome = await s.db.primary.transaction(async (tx) => {
+  const outcome = await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     const [row] = await tx
       .select()
       .from(schema.refreshTokens)
@@ -52,25 +57,29 @@ export async function refreshSession(s: Services, presented: string, meta: Clien
     if (row.replacedAt) return { reuse: row };
     if (row.expiresAt.getTime() <= s.clock().getTime()) return { error: invalid() };
     await tx.update(schema.refreshTokens).set({ replacedAt: s.clock() }).where(eq(schema.refreshTokens.id, row.id));
-    return { pair: await issue(s, row.userId, row.familyId, meta, tx) };
+    return { pair: await issue(ctx, row.userId, row.familyId, meta) };
   });
   if (outcome.pair) return outcome.pair;
   if (outcome.reuse) {
     // Someone replayed a spent token: either the client or a thief holds a copy. End the login.
-    await revokeFamily(s, outcome.reuse.userId, outcome.reuse.familyId);
-    await audit(s, {
-      userId: outcome.reuse.userId,
-      action: "auth.refresh_reuse",
-      targetType: "session",
-      targetId: outcome.reuse.familyId,
-      ...meta,
+    await revokeFamily({ ctx: { ...ctx, userId: outcome.reuse.userId }, input: { familyId: outcome.reuse.familyId } });
+    await audit({
+      ctx,
+      input: {
+        userId: outcome.reuse.userId,
+        action: "auth.refresh_reuse",
+        targetType: "session",
+        targetId: outcome.reuse.familyId,
+        ...meta,
+      },
     });
     throw new AppError("UNAUTHORIZED", "Refresh token reuse detected; the session has been revoked");
   }
   throw outcome.error ?? invalid();
 }
 
-export async function revokeFamily(s: Services, userId: string, familyId: string): Promise<void> {
+export async function revokeFamily({ ctx, input: { familyId } }: Call<{ familyId: string }>): Promise<void> {
+  const { s, userId } = ctx;
   await s.db.primary
     .update(schema.refreshTokens)
     .set({ revokedAt: s.clock() })

@@ -1,11 +1,13 @@
 import type { Scope } from "@tcc/shared/contracts";
 import type { Context } from "hono";
-import { resolveApiKey } from "../accounts/api-keys";
-import { denyKey } from "../accounts/sessions";
 import { AppError } from "../errors";
 import type { AppEnv, AuthInfo } from "../http/types";
+import { resolveApiKey } from "./api-key-lookup";
 
 export const API_KEY_PREFIX = "tcc_";
+
+/** Present while a logged-out login's access tokens have not expired yet. */
+export const denyKey = (sessionId: string) => `tcc:deny:sid:${sessionId}`;
 
 export interface Identity {
   auth: AuthInfo;
@@ -25,7 +27,7 @@ export async function identify<E extends AppEnv>(c: Context<E>): Promise<Identit
   const token = match[1] as string;
   const s = c.get("services");
   if (token.startsWith(API_KEY_PREFIX)) {
-    const key = await resolveApiKey(s, token);
+    const key = await resolveApiKey({ ctx: { s }, input: { presented: token } });
     if (!key) throw new AppError("UNAUTHORIZED", "Invalid or revoked API key", undefined, { "WWW-Authenticate": "Bearer" });
     return { auth: { userId: key.userId, scopes: new Set(key.scopes as Scope[]), apiKeyId: key.id } };
   }
