@@ -8,7 +8,7 @@ import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "./search/embedd
  * process (API pod, embedded server, CLI) sees the same set.
  */
 export function registerJobs(s: Services): void {
-  s.jobs.handle<ImageJob>(IMAGES_QUEUE, (job) => makeDerivatives(s, job), {
+  s.jobs.handle<ImageJob>(IMAGES_QUEUE, (job) => makeDerivatives({ ctx: { s }, input: job }), {
     concurrency: s.env.IMAGE_JOB_CONCURRENCY,
     attempts: 3,
   });

@@ -12,7 +12,7 @@ export async function runStartupSweeps(s: Services): Promise<void> {
   if (s.env.JOB_WORKERS !== "on") return;
   const images =
     s.jobs.kind === "memory"
-      ? requeuePendingImages(s).then(
+      ? requeuePendingImages({ ctx: { s } }).then(
           (n) => {
             if (n > 0) s.logger.info({ files: n }, "queued image derivatives missing since the last run");
           },

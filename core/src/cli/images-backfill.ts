@@ -12,7 +12,7 @@ if (!env.REDIS_URL) {
 }
 const services = await createServices({ ...env, JOB_WORKERS: "off" });
 try {
-  const queued = await requeuePendingImages(services);
+  const queued = await requeuePendingImages({ ctx: { s: services } });
   console.log(`queued ${queued} image${queued === 1 ? "" : "s"} for derivatives`);
 } finally {
   await closeServices(services);

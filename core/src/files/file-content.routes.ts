@@ -46,7 +46,7 @@ async function serve<E extends AppEnv>(c: Context<E>, row: Representation) {
   const ifRange = c.req.header("if-range");
   const range = ifRange && ifRange.trim() !== etag ? null : parseRange(c.req.header("range"), row.size);
   if (range === "unsatisfiable") throw new RangeNotSatisfiableError(row.size);
-  const got = await files.openContent(c.get("services"), row, range ?? undefined);
+  const got = await files.openContent({ ctx: { s: c.get("services") }, input: { rep: row, range: range ?? undefined } });
   headers["Content-Type"] = row.mime;
   if (got.range) {
     headers["Content-Range"] = `bytes ${got.range.start}-${got.range.end}/${got.size}`;
@@ -69,7 +69,7 @@ export function registerFileContent(app: App) {
       responses: contentResponses,
     }),
     async (c) => {
-      const row = await files.findFile(ctxOf(c, "files:read"), c.req.valid("param").id);
+      const row = await files.findFile({ ctx: ctxOf(c, "files:read"), input: c.req.valid("param") });
       return serve(c, representation(row, sizeOf(c.req.valid("query").size)));
     },
   );
@@ -89,7 +89,10 @@ export function registerFileContent(app: App) {
     }),
     async (c) => {
       const { exp, sig, size } = c.req.valid("query");
-      const row = await openSignedFile(c.get("services"), c.req.valid("param").id, exp, sig, sizeOf(size));
+      const row = await openSignedFile({
+        ctx: { s: c.get("services") },
+        input: { id: c.req.valid("param").id, exp, sig, size: sizeOf(size) },
+      });
       return serve(c, representation(row, sizeOf(size)));
     },
   );

@@ -74,7 +74,10 @@ async function handleUpload(c: Context<AppEnv & SignedInEnv>, kind: "multipart" 
     if (!declaredType) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "PUT /v1/files needs the file's Content-Type");
     input = { body: raw, declaredType, name: sanitizeName(c.req.query("name")) };
   }
-  const { file, created } = await files.upload(ctx, { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal });
+  const { file, created } = await files.upload({
+    ctx,
+    input: { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal },
+  });
   return c.json(file, created ? 201 : 200);
 }
 
@@ -131,7 +134,7 @@ export function registerFiles(app: App) {
       },
       responses: { 200: json(page(File, "FilePage"), "A page of files, newest first"), ...errorResponses },
     }),
-    async (c) => c.json(await files.listFiles(ctxOf(c, "files:read"), c.req.valid("query")), 200),
+    async (c) => c.json(await files.listFiles({ ctx: ctxOf(c, "files:read"), input: c.req.valid("query") }), 200),
   );
 
   app.openapi(
@@ -143,7 +146,7 @@ export function registerFiles(app: App) {
       request: { params: IdParam },
       responses: { 200: json(File, "The file's metadata"), ...errorResponses },
     }),
-    async (c) => c.json(await files.getFile(ctxOf(c, "files:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await files.getFile({ ctx: ctxOf(c, "files:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -155,7 +158,14 @@ export function registerFiles(app: App) {
       request: { params: IdParam, body: { content: { "application/json": { schema: FilePatch } }, required: true } },
       responses: { 200: json(File, "The file, with its new setting"), ...errorResponses },
     }),
-    async (c) => c.json(await setKeepLocation(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("json").keepLocation), 200),
+    async (c) =>
+      c.json(
+        await setKeepLocation({
+          ctx: ctxOf(c, "files:write"),
+          input: { id: c.req.valid("param").id, keepLocation: c.req.valid("json").keepLocation },
+        }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -171,7 +181,10 @@ export function registerFiles(app: App) {
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
     async (c) => {
-      await files.deleteFile(ctxOf(c, "files:write"), c.req.valid("param").id, c.req.valid("query").purge === "true");
+      await files.deleteFile({
+        ctx: ctxOf(c, "files:write"),
+        input: { id: c.req.valid("param").id, purge: c.req.valid("query").purge === "true" },
+      });
       return c.body(null, 204);
     },
   );
@@ -187,7 +200,8 @@ export function registerFiles(app: App) {
     }),
     async (c) => {
       const body = c.req.valid("json");
-      return c.json(await createFileUrl(ctxOf(c, "files:read"), c.req.valid("param").id, body?.expiresInSeconds ?? 3600, body?.size), 201);
+      const input = { id: c.req.valid("param").id, ttlSeconds: body?.expiresInSeconds ?? 3600, size: body?.size };
+      return c.json(await createFileUrl({ ctx: ctxOf(c, "files:read"), input }), 201);
     },
   );
 

@@ -1,11 +1,11 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { Ctx, Services } from "../context";
+import type { Call, Ctx, SystemCtx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
 import { bumpGalleriesShowing } from "../galleries/galleries";
-import { galleryTx } from "../galleries/slug-cache";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
@@ -65,7 +65,7 @@ const quotaExceeded = (quota: number, used: number) =>
  * The bytes land under a staging key and move to `users/<id>/<sha256>` only once the hash is known;
  * every failure removes what was written, and the row is only inserted after the bytes are in place.
  */
-export async function upload(ctx: Ctx, input: UploadInput): Promise<{ file: FileView; created: boolean }> {
+export async function upload({ ctx, input }: Call<UploadInput>): Promise<{ file: FileView; created: boolean }> {
   const { env, storage } = ctx.s;
   const used = await usedBytes(ctx);
   const room = env.USER_QUOTA_BYTES - used;
@@ -151,8 +151,8 @@ async function record(
   }
   await wrote(ctx);
   // A restored file starts over: its old derivatives may have been made with another keepLocation.
-  if (existing) await deleteKeys(ctx.s, derivativeKeys(existing.metadata));
-  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, { userId: ctx.userId, fileId: row.id });
+  if (existing) await deleteKeys({ ctx, input: { keys: derivativeKeys(existing.metadata) } });
+  if (isDerivable(row.mime)) await enqueueDerivatives({ ctx, input: { job: { userId: ctx.userId, fileId: row.id } } });
   return { file: toView(row), created: true };
 }
 
@@ -203,10 +203,10 @@ async function referenced(ctx: Ctx, sha256: string): Promise<boolean> {
   return row !== undefined;
 }
 
-export async function listFiles(
-  ctx: Ctx,
-  q: { limit: number; cursor?: string; entryId?: string },
-): Promise<{ items: FileView[]; nextCursor: string | null }> {
+export async function listFiles({
+  ctx,
+  input: q,
+}: Call<{ limit: number; cursor?: string; entryId?: string }>): Promise<{ items: FileView[]; nextCursor: string | null }> {
   const load = async () => {
     const db = ctx.s.db.read(ctx.userId);
     const ef = schema.entryFiles;
@@ -234,7 +234,7 @@ export async function listFiles(
 }
 
 /** The caller's live file row; another user's file is missing, like a missing one. */
-export async function findFile(ctx: Ctx, id: string): Promise<FileRow> {
+export async function findFile({ ctx, input: { id } }: Call<{ id: string }>): Promise<FileRow> {
   const [row] = await ctx.s.db
     .read(ctx.userId)
     .select()
@@ -244,13 +244,13 @@ export async function findFile(ctx: Ctx, id: string): Promise<FileRow> {
   return row;
 }
 
-export async function getFile(ctx: Ctx, id: string): Promise<FileView> {
-  return toView(await findFile(ctx, id));
+export async function getFile({ ctx, input }: Call<{ id: string }>): Promise<FileView> {
+  return toView(await findFile({ ctx, input }));
 }
 
 /** A live file by id alone, for signed URLs: the signature, not a user, is the authority. */
-export async function findSharedFile(s: Services, id: string): Promise<FileRow> {
-  const [row] = await s.db.primary
+export async function findSharedFile({ ctx, input: { id } }: Call<{ id: string }, SystemCtx>): Promise<FileRow> {
+  const [row] = await ctx.s.db.primary
     .select()
     .from(f)
     .where(and(eq(f.id, id), isNull(f.deletedAt)));
@@ -259,7 +259,7 @@ export async function findSharedFile(s: Services, id: string): Promise<FileRow> 
 }
 
 /** The bytes (or a range of them) of a file or one of its derivatives; a vanished object is reported, not hidden. */
-export async function openContent(s: Services, rep: Representation, range?: ByteRange) {
+export async function openContent({ ctx: { s }, input: { rep, range } }: Call<{ rep: Representation; range?: ByteRange }, SystemCtx>) {
   const got = await s.storage.get(rep.key, range);
   if (!got) {
     s.logger.error({ key: rep.key }, "file row without an object in storage");
@@ -268,14 +268,17 @@ export async function openContent(s: Services, rep: Representation, range?: Byte
   return got;
 }
 
-export const deleteKeys = (s: Services, keys: string[]) => Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
+/** Deletes stored objects, best effort: an object left behind is an orphan, never a missing file. */
+export const deleteKeys = ({ ctx: { s }, input: { keys } }: Call<{ keys: string[] }, SystemCtx>) =>
+  Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
 
 /** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
-export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<void> {
+export async function deleteFile({ ctx, input: { id, purge } }: Call<{ id: string; purge: boolean }>): Promise<void> {
   const { storage } = ctx.s;
-  const row = await galleryTx(ctx.s, async (tx) => {
+  const row = await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     // Before the delete: purging cascades the gallery items away with the row.
-    await bumpGalleriesShowing(tx, ctx.userId, id);
+    await bumpGalleriesShowing({ ctx, input: { fileId: id } });
     if (!purge) {
       const [hidden] = await tx
         .update(f)
@@ -297,6 +300,6 @@ export async function deleteFile(ctx: Ctx, id: string, purge: boolean): Promise<
   // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
   if (!purge) return; // a soft-deleted file keeps its derivatives: uploading it again restores it
   // Derivative keys are the file's own (never shared), so they go with it; a job still running finds no row and cleans up after itself.
-  await deleteKeys(ctx.s, derivativeKeys(row.metadata));
+  await deleteKeys({ ctx, input: { keys: derivativeKeys(row.metadata) } });
   if (!(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
 }

@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
+import { withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
 import { bumpGalleriesShowing } from "../galleries/galleries";
-import { galleryTx } from "../galleries/slug-cache";
 import { deleteKeys, type FileRow, type FileView, toView } from "./files";
 import { derivativeKeys, enqueueDerivatives, isDerivable } from "./images/derivatives";
 
@@ -14,8 +14,12 @@ const f = schema.files;
  * Turns keeping the EXIF location in derivatives on or off. Turning it off withdraws the current
  * derivatives at once (they carry the location); either way new ones are made with the new setting.
  */
-export async function setKeepLocation(ctx: Ctx, id: string, keepLocation: boolean): Promise<FileView> {
-  const { row, withdrawn } = await galleryTx(ctx.s, async (tx) => {
+export async function setKeepLocation({
+  ctx,
+  input: { id, keepLocation },
+}: Call<{ id: string; keepLocation: boolean }>): Promise<FileView> {
+  const { row, withdrawn } = await withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     const [locked] = await tx
       .select()
       .from(f)
@@ -30,13 +34,15 @@ export async function setKeepLocation(ctx: Ctx, id: string, keepLocation: boolea
       .set({ metadata })
       .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
       .returning();
-    if (!keepLocation) await bumpGalleriesShowing(tx, ctx.userId, id);
+    if (!keepLocation) await bumpGalleriesShowing({ ctx, input: { fileId: id } });
     return { row: updated as FileRow, withdrawn: keepLocation ? [] : derivativeKeys(locked.metadata) };
   });
   if (withdrawn === null) return toView(row);
   await wrote(ctx);
-  await deleteKeys(ctx.s, withdrawn);
+  await deleteKeys({ ctx, input: { keys: withdrawn } });
   // Its own job id: a job for this file already running would otherwise swallow this one (BullMQ dedupe).
-  if (isDerivable(row.mime)) await enqueueDerivatives(ctx.s, { userId: ctx.userId, fileId: id }, `${id}-${Bun.randomUUIDv7()}`);
+  if (isDerivable(row.mime)) {
+    await enqueueDerivatives({ ctx, input: { job: { userId: ctx.userId, fileId: id }, jobId: `${id}-${Bun.randomUUIDv7()}` } });
+  }
   return toView(row);
 }

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
-import type { Ctx, Services } from "../context";
+import type { Call, SystemCtx } from "../context";
 import { AppError } from "../errors";
 import { findFile, findSharedFile } from "./files";
 import type { DerivativeSize } from "./images/derivatives";
@@ -16,28 +16,33 @@ const sign = (secret: string, id: string, exp: number, size?: DerivativeSize) =>
     .digest("base64url");
 
 /** A URL that serves the file (or one derivative) without a token until `exp` (unix seconds). */
-export async function createFileUrl(
-  ctx: Ctx,
-  id: string,
-  ttlSeconds: number,
-  size?: DerivativeSize,
-): Promise<{ url: string; expiresAt: string }> {
-  await findFile(ctx, id); // only the owner may share, and another user's file is 404
+export async function createFileUrl({
+  ctx,
+  input: { id, ttlSeconds, size },
+}: Call<{ id: string; ttlSeconds: number; size?: DerivativeSize }>): Promise<{ url: string; expiresAt: string }> {
+  await findFile({ ctx, input: { id } }); // only the owner may share, and another user's file is 404
   const exp = Math.floor(ctx.s.clock().getTime() / 1000) + ttlSeconds;
-  return { url: signedFileUrl(ctx.s, id, exp, size), expiresAt: new Date(exp * 1000).toISOString() };
+  return { url: signedFileUrl({ ctx, input: { id, exp, size } }), expiresAt: new Date(exp * 1000).toISOString() };
 }
 
 /** The signed URL for `exp` exactly, without an owner check: for callers that already know the file is shareable (a gallery's items). */
-export function signedFileUrl(s: Services, id: string, exp: number, size?: DerivativeSize): string {
+export function signedFileUrl({
+  ctx: { s },
+  input: { id, exp, size },
+}: Call<{ id: string; exp: number; size?: DerivativeSize }, SystemCtx>): string {
   const path = `/v1/public/files/${id}?exp=${exp}${size === undefined ? "" : `&size=${size}`}&sig=${sign(s.fileUrlSecret, id, exp, size)}`;
   return `${s.env.PUBLIC_URL?.replace(/\/$/, "") ?? ""}${path}`;
 }
 
 /** Checks a signed URL; a bad signature and an expired link are both 403, told apart by the message. */
-export async function openSignedFile(s: Services, id: string, exp: number, sig: string, size?: DerivativeSize) {
+export async function openSignedFile({
+  ctx,
+  input: { id, exp, sig, size },
+}: Call<{ id: string; exp: number; sig: string; size?: DerivativeSize }, SystemCtx>) {
+  const { s } = ctx;
   const expected = Buffer.from(sign(s.fileUrlSecret, id, exp, size));
   const given = Buffer.from(sig);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new AppError("FORBIDDEN", "Invalid link signature");
   if (exp * 1000 <= s.clock().getTime()) throw new AppError("FORBIDDEN", "This link has expired");
-  return findSharedFile(s, id);
+  return findSharedFile({ ctx, input: { id } });
 }

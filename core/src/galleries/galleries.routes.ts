@@ -82,7 +82,7 @@ export function registerGalleries(app: App) {
       const key = c.req.valid("header")["idempotency-key"];
       const { status, body } = await idempotent({ ctx, input: { key, route: "POST /v1/galleries", request: input } }, async () => ({
         status: 201,
-        body: await galleries.createGallery(ctx, input),
+        body: await galleries.createGallery({ ctx, input }),
       }));
       return c.json(body, status);
     },
@@ -97,7 +97,7 @@ export function registerGalleries(app: App) {
       request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
       responses: { 200: json(page(Gallery, "GalleryPage"), "A page of galleries, newest first"), ...errorResponses },
     }),
-    async (c) => c.json(await galleries.listGalleries(ctxOf(c, "galleries:read"), c.req.valid("query")), 200),
+    async (c) => c.json(await galleries.listGalleries({ ctx: ctxOf(c, "galleries:read"), input: c.req.valid("query") }), 200),
   );
 
   app.openapi(
@@ -109,7 +109,7 @@ export function registerGalleries(app: App) {
       request: { params: IdParam },
       responses: { 200: json(GalleryWithItems, "The gallery and its items in order"), ...errorResponses },
     }),
-    async (c) => c.json(await galleries.getGallery(ctxOf(c, "galleries:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await galleries.getGallery({ ctx: ctxOf(c, "galleries:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -121,7 +121,14 @@ export function registerGalleries(app: App) {
       request: { params: IdParam, ...jsonBody(GalleryPatch) },
       responses: { 200: json(Gallery, "Updated"), ...errorResponses },
     }),
-    async (c) => c.json(await galleries.updateGallery(ctxOf(c, "galleries:write"), c.req.valid("param").id, c.req.valid("json")), 200),
+    async (c) =>
+      c.json(
+        await galleries.updateGallery({
+          ctx: ctxOf(c, "galleries:write"),
+          input: { id: c.req.valid("param").id, patch: c.req.valid("json") },
+        }),
+        200,
+      ),
   );
 
   app.openapi(
@@ -134,7 +141,7 @@ export function registerGalleries(app: App) {
       responses: { 204: { description: "Deleted" }, ...errorResponses },
     }),
     async (c) => {
-      await galleries.deleteGallery(ctxOf(c, "galleries:write"), c.req.valid("param").id);
+      await galleries.deleteGallery({ ctx: ctxOf(c, "galleries:write"), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );
@@ -157,7 +164,7 @@ export function registerGalleries(app: App) {
         { ctx, input: { key, route: `POST /v1/galleries/${id}/items`, request: input } },
         async () => ({
           status: 201,
-          body: await items.addItem(ctx, id, input),
+          body: await items.addItem({ ctx, input: { galleryId: id, ...input } }),
         }),
       );
       return c.json(body, status);
@@ -175,7 +182,13 @@ export function registerGalleries(app: App) {
     }),
     async (c) => {
       const { id, itemId } = c.req.valid("param");
-      return c.json(await items.updateItem(ctxOf(c, "galleries:write"), id, itemId, c.req.valid("json").caption), 200);
+      return c.json(
+        await items.updateItem({
+          ctx: ctxOf(c, "galleries:write"),
+          input: { galleryId: id, itemId, caption: c.req.valid("json").caption },
+        }),
+        200,
+      );
     },
   );
 
@@ -190,7 +203,7 @@ export function registerGalleries(app: App) {
     }),
     async (c) => {
       const { id, itemId } = c.req.valid("param");
-      await items.removeItem(ctxOf(c, "galleries:write"), id, itemId);
+      await items.removeItem({ ctx: ctxOf(c, "galleries:write"), input: { galleryId: id, itemId } });
       return c.body(null, 204);
     },
   );
@@ -205,7 +218,8 @@ export function registerGalleries(app: App) {
       responses: { 200: json(z.object({ items: z.array(Item) }), "The items in their new order"), ...errorResponses },
     }),
     async (c) => {
-      const list = await items.reorder(ctxOf(c, "galleries:write"), c.req.valid("param").id, c.req.valid("json").itemIds);
+      const input = { galleryId: c.req.valid("param").id, itemIds: c.req.valid("json").itemIds };
+      const list = await items.reorder({ ctx: ctxOf(c, "galleries:write"), input });
       return c.json({ items: list }, 200);
     },
   );

@@ -1,20 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { type Drizzle, schema, type Tx } from "@tcc/db";
+import { type Drizzle, schema } from "@tcc/db";
 import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { type InTransaction, withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
-import { galleryTx, noteBumped } from "./slug-cache";
+import { slugsBumped } from "./slug-cache";
 
 const g = schema.galleries;
 const gi = schema.galleryItems;
 const f = schema.files;
 type GalleryRow = typeof schema.galleries.$inferSelect;
 type Visibility = GalleryRow["visibility"];
-/** The primary database or a transaction on it. */
 
 export interface GalleryView {
   id: string;
@@ -71,7 +71,7 @@ const newSlug = () => randomBytes(16).toString("base64url");
 
 const mine = (ctx: Ctx, id: string) => and(eq(g.userId, ctx.userId), eq(g.id, id), isNull(g.deletedAt));
 
-export async function createGallery(ctx: Ctx, input: GalleryInput): Promise<GalleryView> {
+export async function createGallery({ ctx, input }: Call<GalleryInput>): Promise<GalleryView> {
   const [row] = await ctx.s.db.primary
     .insert(g)
     .values({
@@ -89,7 +89,7 @@ export async function createGallery(ctx: Ctx, input: GalleryInput): Promise<Gall
 }
 
 /** Newest first. */
-export async function listGalleries(ctx: Ctx, q: { limit: number; cursor?: string }) {
+export async function listGalleries({ ctx, input: q }: Call<{ limit: number; cursor?: string }>) {
   const rows = await ctx.s.db
     .read(ctx.userId)
     .select({ row: g, cursorValue: timestampCursorValue(g.createdAt) })
@@ -102,7 +102,7 @@ export async function listGalleries(ctx: Ctx, q: { limit: number; cursor?: strin
   return { items: items.map((r) => toView(r.row)), nextCursor: last ? encodeCursor({ v: last.cursorValue, id: last.row.id }) : null };
 }
 
-/** A gallery's items in order; items whose file was deleted drop out. */
+/** A gallery's items in order; items whose file was deleted drop out. A query helper: callers pick the handle (replica, primary, transaction). */
 export async function itemsOf(db: Drizzle, galleryId: string): Promise<GalleryItemView[]> {
   const rows = await db
     .select({ id: gi.id, caption: gi.caption, position: gi.position, fileId: f.id, mime: f.mime, size: f.size, name: f.originalName })
@@ -119,7 +119,7 @@ export async function itemsOf(db: Drizzle, galleryId: string): Promise<GalleryIt
   }));
 }
 
-export async function getGallery(ctx: Ctx, id: string): Promise<GalleryView & { items: GalleryItemView[] }> {
+export async function getGallery({ ctx, input: { id } }: Call<{ id: string }>): Promise<GalleryView & { items: GalleryItemView[] }> {
   const db = ctx.s.db.read(ctx.userId);
   const [row] = await db.select().from(g).where(mine(ctx, id));
   if (!row) throw notFound("Gallery");
@@ -130,19 +130,24 @@ export async function getGallery(ctx: Ctx, id: string): Promise<GalleryView & { 
  * Bumps the version of one of the caller's galleries (and locks its row until the transaction
  * ends, which also serialises item appends), applying `set`; a missing gallery is 404.
  */
-export async function bump(ctx: Ctx, tx: Tx, id: string, set: Partial<typeof g.$inferInsert> = {}): Promise<GalleryRow> {
-  const [row] = await tx
+export async function bump({
+  ctx,
+  input: { id, set = {} },
+}: Call<{ id: string; set?: Partial<typeof g.$inferInsert> }, InTransaction>): Promise<GalleryRow> {
+  const [row] = await ctx.tx.db
     .update(g)
     .set({ ...set, version: sql`${g.version} + 1`, updatedAt: ctx.s.clock() })
     .where(mine(ctx, id))
     .returning();
   if (!row) throw notFound("Gallery");
-  noteBumped(tx, [row.slug]);
+  slugsBumped(ctx, [row.slug]);
   return row;
 }
 
 /** Galleries showing this file get a new version, so their cached public pages roll over. */
-export async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: string): Promise<void> {
+export async function bumpGalleriesShowing({ ctx, input: { fileId } }: Call<{ fileId: string }, InTransaction>): Promise<void> {
+  const tx = ctx.tx.db;
+  const { userId } = ctx;
   const showing = tx
     .select({ id: gi.galleryId })
     .from(gi)
@@ -152,13 +157,13 @@ export async function bumpGalleriesShowing(tx: Tx, userId: string, fileId: strin
     .set({ version: sql`${g.version} + 1`, updatedAt: sql`now()` })
     .where(and(eq(g.userId, userId), inArray(g.id, showing)))
     .returning({ slug: g.slug });
-  noteBumped(
-    tx,
+  slugsBumped(
+    ctx,
     rows.map((r) => r.slug),
   );
 }
 
-export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): Promise<GalleryView> {
+export async function updateGallery({ ctx, input: { id, patch } }: Call<{ id: string; patch: GalleryPatch }>): Promise<GalleryView> {
   const set: Partial<typeof g.$inferInsert> = {};
   if (patch.title !== undefined) set.title = patch.title;
   if (patch.description !== undefined) set.description = patch.description;
@@ -166,10 +171,10 @@ export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): 
   if (patch.expiresAt !== undefined) set.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt);
   if (patch.password !== undefined) set.passwordHash = patch.password === null ? null : await hashPassword(patch.password);
   if (patch.coverFileId !== undefined) set.coverFileId = patch.coverFileId;
-  const row = await galleryTx(ctx.s, async (tx) => {
-    const updated = await bump(ctx, tx, id, set);
+  const row = await withTransaction(ctx, async (ctx) => {
+    const updated = await bump({ ctx, input: { id, set } });
     if (patch.coverFileId) {
-      const [item] = await tx
+      const [item] = await ctx.tx.db
         .select({ id: gi.id })
         .from(gi)
         .where(and(eq(gi.galleryId, id), eq(gi.fileId, patch.coverFileId)))
@@ -180,13 +185,15 @@ export async function updateGallery(ctx: Ctx, id: string, patch: GalleryPatch): 
         ]);
       }
     }
+    await wrote(ctx);
     return updated;
   });
-  await wrote(ctx);
   return toView(row);
 }
 
-export async function deleteGallery(ctx: Ctx, id: string): Promise<void> {
-  await galleryTx(ctx.s, (tx) => bump(ctx, tx, id, { deletedAt: ctx.s.clock() }));
-  await wrote(ctx);
+export async function deleteGallery({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
+  await withTransaction(ctx, async (ctx) => {
+    await bump({ ctx, input: { id, set: { deletedAt: ctx.s.clock() } } });
+    await wrote(ctx);
+  });
 }

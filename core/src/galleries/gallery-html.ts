@@ -1,4 +1,19 @@
-import type { GalleryData } from "./public-gallery";
+/** What the page shows: the shared gallery as readPublicGallery serves it, JSON and HTML alike. */
+export interface GalleryData {
+  title: string;
+  description: string | null;
+  version: number;
+  coverFileId: string | null;
+  items: {
+    id: string;
+    caption: string | null;
+    file: { id: string; mime: string; size: number; name: string | null };
+    /** The large view: the 1280 px derivative of an image; null while an image is not safe to show yet. */
+    url: string | null;
+    /** The 320 px grid thumbnail of an image (null for other files and while pending). */
+    thumbnailUrl: string | null;
+  }[];
+}
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 /** Every user string goes through this, in text and in attributes alike (attributes are always double-quoted). */

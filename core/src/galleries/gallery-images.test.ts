@@ -38,7 +38,7 @@ describe("galleries show derivatives", () => {
     expect(page).toContain("Processing…");
     expect(page).not.toContain("<img");
 
-    await makeDerivatives(h.services, { userId: a.info.id, fileId: id });
+    await makeDerivatives({ ctx: { s: h.services }, input: { userId: a.info.id, fileId: id } });
     const after = await h.anon.get(`/v1/public/galleries/${g.slug}`);
     expect(Number(after.headers.get("x-gallery-version"))).toBe(Number(before.headers.get("x-gallery-version")) + 1);
     const item = after.body.items[0];
@@ -63,7 +63,7 @@ describe("galleries show derivatives", () => {
     const a = await h.user();
     const id = await upload(a, await withGps());
     const g = await publicGallery(a, [id]);
-    await makeDerivatives(h.services, { userId: a.info.id, fileId: id });
+    await makeDerivatives({ ctx: { s: h.services }, input: { userId: a.info.id, fileId: id } });
     const thumb = new URL((await h.anon.get(`/v1/public/galleries/${g.slug}`)).body.items[0].thumbnailUrl, "http://x");
     const original = new URL(thumb);
     original.searchParams.delete("size");
@@ -91,7 +91,7 @@ describe("galleries show derivatives", () => {
     const a = await h.user();
     const id = await upload(a, await withGps(), "&keepLocation=true");
     const g = await publicGallery(a, [id]);
-    await makeDerivatives(h.services, { userId: a.info.id, fileId: id });
+    await makeDerivatives({ ctx: { s: h.services }, input: { userId: a.info.id, fileId: id } });
     const ready = await h.anon.get(`/v1/public/galleries/${g.slug}`);
     expect(ready.body.items[0].thumbnailUrl).toContain("size=320");
     expect((await a.patch(`/v1/files/${id}`, { keepLocation: false })).status).toBe(200);
@@ -108,7 +108,7 @@ describe("signed URLs for a derivative", () => {
     const a = await h.user();
     const b = await h.user();
     const id = await upload(a, await withGps());
-    await makeDerivatives(h.services, { userId: a.info.id, fileId: id });
+    await makeDerivatives({ ctx: { s: h.services }, input: { userId: a.info.id, fileId: id } });
     const signed = await a.post(`/v1/files/${id}/url`, { size: 320, expiresInSeconds: 60 });
     expect(signed.status).toBe(201);
     const res = await h.anon.fetch("GET", pathOf(signed.body.url));

@@ -30,7 +30,7 @@ export function registerGalleryPage(app: App) {
     if (password && password.length > 200) return plain(401, renderPasswordPage(true));
     let got: Awaited<ReturnType<typeof readPublicGallery>>;
     try {
-      got = await readPublicGallery(s, slug, password, "html");
+      got = await readPublicGallery({ ctx: { s }, input: { slug, password, format: "html" } });
     } catch (err) {
       if (err instanceof AppError && err.code === "NOT_FOUND") return plain(404, renderNotFoundPage());
       if (err instanceof AppError && err.code === "UNAUTHORIZED") return plain(401, renderPasswordPage(password !== undefined));

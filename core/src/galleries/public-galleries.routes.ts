@@ -69,7 +69,7 @@ export function registerPublicGalleries(app: App) {
     }),
     async (c) => {
       const password = c.req.valid("header")["x-gallery-password"] ?? c.req.valid("query").password;
-      const got = await readPublicGallery(c.get("services"), c.req.valid("param").slug, password);
+      const got = await readPublicGallery({ ctx: { s: c.get("services") }, input: { slug: c.req.valid("param").slug, password } });
       const headers = galleryHeaders(got);
       if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);
       return c.body(got.body, 200, { ...headers, "Content-Type": "application/json" });

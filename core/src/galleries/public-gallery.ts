@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { verifyPassword } from "../auth/passwords";
-import type { Services } from "../context";
+import type { Call, SystemCtx } from "../context";
 import { AppError, notFound } from "../errors";
 import { derivativesOf, isDerivable, originalIsLocationFree } from "../files/images/derivatives";
 import { signedFileUrl } from "../files/signed-urls";
 import { itemsOf } from "./galleries";
-import { renderGalleryHtml } from "./gallery-html";
+import { type GalleryData, renderGalleryHtml } from "./gallery-html";
 import { lookupSlug } from "./slug-cache";
 
 const g = schema.galleries;
@@ -18,22 +18,6 @@ const RENDER_TTL_S = 3600;
 
 /** The same gallery as the JSON API body or as the HTML page; each is cached under its own key. */
 export type GalleryFormat = "json" | "html";
-
-export interface GalleryData {
-  title: string;
-  description: string | null;
-  version: number;
-  coverFileId: string | null;
-  items: {
-    id: string;
-    caption: string | null;
-    file: { id: string; mime: string; size: number; name: string | null };
-    /** The large view: the 1280 px derivative of an image; null while an image is not safe to show yet. */
-    url: string | null;
-    /** The 320 px grid thumbnail of an image (null for other files and while pending). */
-    thumbnailUrl: string | null;
-  }[];
-}
 
 const FORMATS: Record<GalleryFormat, { prefix: string; render: (data: GalleryData) => string }> = {
   json: { prefix: "gallery", render: (data) => JSON.stringify(data) },
@@ -59,14 +43,13 @@ export const urlExpiry = (now: Date) => (Math.floor(now.getTime() / 1000 / DAY_S
  * expired one would confirm that the slug once led somewhere, and the closed error enum has no
  * GONE. A password-protected one is 401 until the password matches, before anything is read.
  */
-export async function readPublicGallery(
-  s: Services,
-  slug: string,
-  password: string | undefined,
-  format: GalleryFormat = "json",
-): Promise<PublicGallery> {
+export async function readPublicGallery({
+  ctx,
+  input: { slug, password, format = "json" },
+}: Call<{ slug: string; password: string | undefined; format?: GalleryFormat }, SystemCtx>): Promise<PublicGallery> {
+  const { s } = ctx;
   // On the primary (or the slug cache, kept in step with it), so a version never goes backwards.
-  const meta = await lookupSlug(s, slug, async () => {
+  const meta = await lookupSlug({ ctx, input: { slug } }, async () => {
     const [row] = await s.db.primary
       .select({ id: g.id, version: g.version, visibility: g.visibility, expiresAt: g.expiresAt, passwordHash: g.passwordHash })
       .from(g)
@@ -88,7 +71,7 @@ export async function readPublicGallery(
   let body = await s.kv.get(key);
   s.metrics.cache.inc({ cache: prefix, result: body === null ? "miss" : "hit" });
   if (body === null) {
-    const data = await load(s, meta.id, exp);
+    const data = await load(ctx, meta.id, exp);
     body = serialise(data);
     version = data.version;
     // An edit landed between the two reads: serve it, but do not file it under the older version.
@@ -98,13 +81,13 @@ export async function readPublicGallery(
   return { body, etag, version, protected: meta.passwordHash !== null };
 }
 
-async function load(s: Services, id: string, exp: number): Promise<GalleryData> {
-  const db = s.db.primary;
+async function load(ctx: SystemCtx, id: string, exp: number): Promise<GalleryData> {
+  const db = ctx.s.db.primary;
   const [row] = await db.select().from(g).where(eq(g.id, id));
   if (!row) throw notFound("Gallery");
   const items = await itemsOf(db, id);
   const metadata = await metadataOf(
-    s,
+    ctx,
     row.userId,
     items.map((i) => i.fileId),
   );
@@ -113,13 +96,13 @@ async function load(s: Services, id: string, exp: number): Promise<GalleryData> 
     description: row.description ?? null,
     version: row.version,
     coverFileId: row.coverFileId ?? null,
-    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, ...itemUrls(s, i.file, metadata.get(i.fileId) ?? {}, exp) })),
+    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, ...itemUrls(ctx, i.file, metadata.get(i.fileId) ?? {}, exp) })),
   };
 }
 
-async function metadataOf(s: Services, userId: string, fileIds: string[]): Promise<Map<string, Record<string, unknown>>> {
+async function metadataOf(ctx: SystemCtx, userId: string, fileIds: string[]): Promise<Map<string, Record<string, unknown>>> {
   if (fileIds.length === 0) return new Map();
-  const rows = await s.db.primary
+  const rows = await ctx.s.db.primary
     .select({ id: f.id, metadata: f.metadata })
     .from(f)
     .where(and(eq(f.userId, userId), inArray(f.id, fileIds)));
@@ -132,13 +115,13 @@ async function metadataOf(s: Services, userId: string, fileIds: string[]): Promi
  * (or the owner opted in); otherwise the item waits (null), and the gallery version bumps
  * when the derivatives land. Other files link to their original, as before.
  */
-function itemUrls(s: Services, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
-  if (!isDerivable(file.mime)) return { url: signedFileUrl(s, file.id, exp), thumbnailUrl: null };
+function itemUrls(ctx: SystemCtx, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
+  const url = (size?: 320 | 1280) => signedFileUrl({ ctx, input: { id: file.id, exp, size } });
+  if (!isDerivable(file.mime)) return { url: url(), thumbnailUrl: null };
   const ready = derivativesOf(metadata);
-  if (ready["320"] && ready["1280"])
-    return { url: signedFileUrl(s, file.id, exp, 1280), thumbnailUrl: signedFileUrl(s, file.id, exp, 320) };
+  if (ready["320"] && ready["1280"]) return { url: url(1280), thumbnailUrl: url(320) };
   if (originalIsLocationFree(metadata)) {
-    const original = signedFileUrl(s, file.id, exp);
+    const original = url();
     return { url: original, thumbnailUrl: original };
   }
   return { url: null, thumbnailUrl: null };

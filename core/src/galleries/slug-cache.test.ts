@@ -53,7 +53,7 @@ describe("slug cache of the public gallery read", () => {
     const g_ = schema.galleries;
     const before = await s.db.primary.select().from(g_).where(eq(g_.slug, g.slug));
     // The reader's database read happened first; the edit commits (and invalidates) before the reader caches.
-    const stale = await lookupSlug(s, g.slug, async () => {
+    const stale = await lookupSlug({ ctx: { s }, input: { slug: g.slug } }, async () => {
       expect((await a.patch(`/v1/galleries/${g.id}`, { title: "Newer" })).status).toBe(200);
       return before[0];
     });

@@ -1,12 +1,12 @@
-import type { Tx } from "@tcc/db";
-import type { Services } from "../context";
+import type { Call, SystemCtx, Transaction } from "../context";
+import type { InTransaction } from "../data/transaction";
 
 /**
  * Short-lived Redis cache of a shared gallery's slug → (id, version, visibility, expiry, password
  * hash), so a warm public read needs no database query.
  *
- * Staying correct: every version bump runs in galleryTx, which, once the transaction has
- * committed, gives each bumped slug a fresh random generation. A cached entry records the
+ * Staying correct: a version bump happens in a transaction (bump and bumpGalleriesShowing take
+ * one), and slugsBumped gives each bumped slug a fresh random generation once it has committed. A cached entry records the
  * generation that was current before its database read, and is only used while that is still
  * the current one; so an entry read before a commit can never be served after it, however the
  * reads and writes interleave (a version never goes backwards). When Redis is unhealthy the
@@ -26,7 +26,10 @@ export interface SlugMeta {
   passwordHash: string | null;
 }
 
-export async function lookupSlug(s: Services, slug: string, load: () => Promise<SlugMeta | undefined>): Promise<SlugMeta | undefined> {
+export async function lookupSlug(
+  { ctx: { s }, input: { slug } }: Call<{ slug: string }, SystemCtx>,
+  load: () => Promise<SlugMeta | undefined>,
+): Promise<SlugMeta | undefined> {
   if (!s.kv.healthy) return load();
   const [cached, gen] = await s.kv.mget([metaKey(slug), genKey(slug)]);
   const current = gen ?? "-";
@@ -44,23 +47,17 @@ export async function lookupSlug(s: Services, slug: string, load: () => Promise<
   return meta;
 }
 
-const bumpedIn = new WeakMap<object, Set<string>>();
+const bumpedIn = new WeakMap<Transaction, Set<string>>();
 
-/** Records slugs whose gallery this transaction bumped; only inside galleryTx, so none is forgotten. */
-export function noteBumped(tx: Tx, slugs: string[]): void {
-  const set = bumpedIn.get(tx);
-  if (!set) throw new Error("a gallery version was bumped outside galleryTx: its cached slug lookup would go stale");
+/** Voids the cached lookups of these slugs once the transaction that bumped their galleries commits. */
+export function slugsBumped(ctx: InTransaction<SystemCtx>, slugs: string[]): void {
+  let set = bumpedIn.get(ctx.tx);
+  if (!set) {
+    const pending = new Set<string>();
+    bumpedIn.set(ctx.tx, pending);
+    // After the commit, not inside: a reader between the two would re-cache the old row.
+    ctx.tx.afterCommit(() => Promise.all([...pending].map((slug) => ctx.s.kv.set(genKey(slug), Bun.randomUUIDv7(), GEN_TTL_S))));
+    set = pending;
+  }
   for (const slug of slugs) set.add(slug);
-}
-
-/** A primary transaction that may bump galleries; their cached slug lookups are voided after it commits. */
-export async function galleryTx<T>(s: Services, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  const slugs = new Set<string>();
-  const result = await s.db.primary.transaction(async (tx) => {
-    bumpedIn.set(tx, slugs);
-    return fn(tx);
-  });
-  // After the commit, not inside: a reader between the two would re-cache the old row.
-  await Promise.all([...slugs].map((slug) => s.kv.set(genKey(slug), Bun.randomUUIDv7(), GEN_TTL_S)));
-  return result;
 }

@@ -1,10 +1,10 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Sharp, SharpOptions } from "sharp";
-import type { Services } from "../../context";
+import type { Call, Services, SystemCtx } from "../../context";
+import { withTransaction } from "../../data/transaction";
 import { wrote } from "../../data/wrote";
 import { bumpGalleriesShowing } from "../../galleries/galleries";
-import { galleryTx } from "../../galleries/slug-cache";
 import {
   DERIVATIVE_MIME,
   DERIVATIVE_SIZES,
@@ -45,7 +45,12 @@ type Rendered = { size: DerivativeSize; derivative: Derivative };
  * Idempotent and safe against races: each run writes fresh keys, then records them only if the file
  * is still live and its keepLocation unchanged (row locked); otherwise it removes what it wrote.
  */
-export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Promise<void> {
+export function makeDerivatives({ ctx, input: job }: Call<ImageJob, SystemCtx>): Promise<void> {
+  return derive(ctx.s, job, 1);
+}
+
+/** One rendering; `round` counts the renderings a keepLocation change has started over. */
+async function derive(s: Services, job: ImageJob, round: number): Promise<void> {
   const { userId, fileId } = job;
   const mine = and(eq(f.userId, userId), eq(f.id, fileId), isNull(f.deletedAt));
   const [row] = await s.db.primary.select().from(f).where(mine);
@@ -86,7 +91,8 @@ export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Pr
     throw err; // storage trouble: the queue retries
   }
 
-  const outcome = await galleryTx(s, async (tx) => {
+  const outcome = await withTransaction({ s, userId }, async (ctx) => {
+    const tx = ctx.tx.db;
     const [locked] = await tx.select({ metadata: f.metadata }).from(f).where(mine).for("update");
     if (!locked) return { recorded: false, retry: false, replaced: [] as string[] };
     const current = locked.metadata as ImageMetadata;
@@ -96,13 +102,13 @@ export async function makeDerivatives(s: Services, job: ImageJob, round = 1): Pr
     if (error) next.imageError = error;
     else next.derivatives = Object.fromEntries(rendered.map((r) => [`${r.size}`, r.derivative]));
     await tx.update(f).set({ metadata: next }).where(mine);
-    await bumpGalleriesShowing(tx, userId, fileId);
+    await bumpGalleriesShowing({ ctx, input: { fileId } });
     return { recorded: true, retry: false, replaced: derivativeKeys(current) };
   });
   if (!outcome.recorded) {
     await removeKeys(s, rendered);
     // keepLocation changed while this ran: render again with the new setting.
-    if (outcome.retry && round < 3) await makeDerivatives(s, job, round + 1);
+    if (outcome.retry && round < 3) await derive(s, job, round + 1);
     return;
   }
   await Promise.all(outcome.replaced.map((key) => s.storage.delete(key).catch(() => {})));

@@ -1,4 +1,4 @@
-import type { Services } from "../../context";
+import type { Call, Services, SystemCtx } from "../../context";
 import { AppError } from "../../errors";
 import { enqueueWithin } from "../../jobs/queue";
 import { INLINE_SAFE } from "../../lib/sniff";
@@ -99,7 +99,10 @@ export interface ImageJob {
 }
 
 /** Queues the derivatives of one file. The default jobId dedupes repeated uploads; a changed setting passes its own. */
-export async function enqueueDerivatives(s: Services, job: ImageJob, jobId: string = job.fileId): Promise<void> {
+export async function enqueueDerivatives({
+  ctx: { s },
+  input: { job, jobId = job.fileId },
+}: Call<{ job: ImageJob; jobId?: string }, SystemCtx>): Promise<void> {
   // The file is stored either way; a job still held by a reconnecting client is sent when Redis returns,
   // and the embedded queue's start-up sweep picks up anything lost.
   if ((await enqueueWithin(s, IMAGES_QUEUE, job, { jobId }, enqueueWaitMs(s))) === "pending") {

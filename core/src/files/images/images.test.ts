@@ -46,7 +46,7 @@ describe("image derivatives", () => {
     expect(pending.status).toBe(404);
     expect((await pending.json()).error).toMatchObject({ code: "NOT_FOUND", details: { reason: "DERIVATIVE_PENDING", size: 320 } });
 
-    await makeDerivatives(idle.services, { userId: a.info.id, fileId: file.id }); // what the worker runs
+    await makeDerivatives({ ctx: { s: idle.services }, input: { userId: a.info.id, fileId: file.id } }); // what the worker runs
     const described = async () => (await a.get(`/v1/files/${file.id}`)).body.metadata;
     const meta = await described();
     // 400×200 turned a quarter by orientation 6 shows as 200×400.
@@ -238,7 +238,7 @@ describe("derivatives and deletion", () => {
       return got;
     };
     try {
-      await makeDerivatives(s, { userId: a.info.id, fileId: id }).catch(() => {}); // the original may be gone too: either way nothing may remain
+      await makeDerivatives({ ctx: { s }, input: { userId: a.info.id, fileId: id } }).catch(() => {}); // the original may be gone too: either way nothing may remain
     } finally {
       s.storage.get = realGet;
     }

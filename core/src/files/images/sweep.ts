@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { and, asc, gt, inArray, isNull, sql } from "drizzle-orm";
-import type { Services } from "../../context";
+import type { Call, SystemCtx } from "../../context";
 import { INLINE_SAFE } from "../../lib/sniff";
 import { enqueueDerivatives } from "./derivatives";
 
@@ -14,7 +14,8 @@ const BATCH = 500;
  * and runs it on demand (`npm run images:backfill`), e.g. for files stored before derivatives
  * existed or whose job was lost with Redis.
  */
-export async function requeuePendingImages(s: Services): Promise<number> {
+export async function requeuePendingImages({ ctx }: Call<undefined, SystemCtx>): Promise<number> {
+  const { s } = ctx;
   let queued = 0;
   let after: string | undefined;
   for (;;) {
@@ -31,7 +32,7 @@ export async function requeuePendingImages(s: Services): Promise<number> {
       )
       .orderBy(asc(f.id))
       .limit(BATCH);
-    for (const { id, userId } of rows) await enqueueDerivatives(s, { userId, fileId: id });
+    for (const { id, userId } of rows) await enqueueDerivatives({ ctx, input: { job: { userId, fileId: id } } });
     queued += rows.length;
     if (rows.length < BATCH) return queued;
     after = rows[rows.length - 1]?.id;
