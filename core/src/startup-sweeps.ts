@@ -19,5 +19,5 @@ export async function runStartupSweeps(s: Services): Promise<void> {
           (err: unknown) => s.logger.warn({ err: String(err) }, "image sweep failed; pending images stay unqueued until the next start"),
         )
       : undefined;
-  await Promise.all([startEmbeddingSweep(s), images]);
+  await Promise.all([startEmbeddingSweep({ ctx: { s } }), images]);
 }

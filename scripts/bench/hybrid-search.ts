@@ -93,7 +93,7 @@ export async function benchHybridSearch(opts: { n?: number; users?: number; quer
         const ctx: Ctx = { userId: userIds[i % users] as string, s };
         const q = `${WORDS[(i * 7) % WORDS.length]} ${WORDS[(i * 11 + 3) % WORDS.length]}`;
         t = performance.now();
-        await searchEntries(ctx, { q, mode, limit: 20 });
+        await searchEntries({ ctx, input: { q, mode, limit: 20 } });
         lat.push(performance.now() - t);
       }
       rows.push([mode, `${percentile(lat, 50).toFixed(1)} ms`, `${percentile(lat, 95).toFixed(1)} ms`]);

@@ -49,7 +49,7 @@ export function registerChat(app: App) {
       c.req.raw.signal.addEventListener("abort", clientGone, { once: true });
       let events: Awaited<ReturnType<typeof startChat>>;
       try {
-        events = await startChat(ctx, input, abort.signal);
+        events = await startChat({ ctx: { ...ctx, signal: abort.signal }, input });
       } catch (err) {
         c.req.raw.signal.removeEventListener("abort", clientGone);
         throw err;

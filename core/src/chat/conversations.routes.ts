@@ -40,7 +40,7 @@ export function registerConversations(app: App) {
       request: { query: z.object({ limit: Limit, cursor: CursorParam }) },
       responses: { 200: json(page(Conversation, "ConversationPage"), "Your conversations, most recently active first"), ...errorResponses },
     }),
-    async (c) => c.json(await conversations.listConversations(ctxOf(c, "chat:read"), c.req.valid("query")), 200),
+    async (c) => c.json(await conversations.listConversations({ ctx: ctxOf(c, "chat:read"), input: c.req.valid("query") }), 200),
   );
 
   app.openapi(
@@ -52,7 +52,7 @@ export function registerConversations(app: App) {
       request: { params: IdParam },
       responses: { 200: json(ConversationWithMessages, "The conversation and its messages, oldest first"), ...errorResponses },
     }),
-    async (c) => c.json(await conversations.getConversation(ctxOf(c, "chat:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await conversations.getConversation({ ctx: ctxOf(c, "chat:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(
@@ -65,7 +65,7 @@ export function registerConversations(app: App) {
       responses: { 204: { description: "Deleted with its messages" }, ...errorResponses },
     }),
     async (c) => {
-      await conversations.deleteConversation(ctxOf(c, "chat:write"), c.req.valid("param").id);
+      await conversations.deleteConversation({ ctx: ctxOf(c, "chat:write"), input: c.req.valid("param") });
       return c.body(null, 204);
     },
   );

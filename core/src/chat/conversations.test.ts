@@ -12,15 +12,21 @@ afterAll(() => h.close());
 
 async function conversation(u: Client, question: string, answer = "an answer") {
   const ctx = { userId: u.info.id, s: h.services };
-  const c = await openConversation(ctx, undefined, question);
-  await appendMessages(ctx, c.id, [
-    { role: "user", content: question },
-    {
-      role: "assistant",
-      content: answer,
-      citations: [{ entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" }],
+  const c = await openConversation({ ctx, input: { question } });
+  await appendMessages({
+    ctx,
+    input: {
+      conversationId: c.id,
+      messages: [
+        { role: "user", content: question },
+        {
+          role: "assistant",
+          content: answer,
+          citations: [{ entryId: "01900000-0000-7000-8000-000000000001", title: "t", date: "2026-01-01T00:00:00.000Z" }],
+        },
+      ],
     },
-  ]);
+  });
   return c.id;
 }
 
@@ -31,7 +37,10 @@ describe("conversations", () => {
     for (const q of ["first", "second", "third"]) ids.push(await conversation(u, q));
     // A new message makes the oldest conversation the most recent.
     await Bun.sleep(2);
-    await appendMessages({ userId: u.info.id, s: h.services }, ids[0] as string, [{ role: "user", content: "again" }]);
+    await appendMessages({
+      ctx: { userId: u.info.id, s: h.services },
+      input: { conversationId: ids[0] as string, messages: [{ role: "user", content: "again" }] },
+    });
     const p1 = await u.get("/v1/conversations?limit=2");
     expect(p1.status).toBe(200);
     expect(p1.body.items.map((c: any) => c.title)).toEqual(["first", "third"]);

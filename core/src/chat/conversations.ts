@@ -1,7 +1,8 @@
 import { schema } from "@tcc/db";
 import { and, asc, desc, eq } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { withTransaction } from "../data/transaction";
 import { wrote } from "../data/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
@@ -84,7 +85,7 @@ const toMessage = (r: {
 });
 
 /** Most recently active first. */
-export async function listConversations(ctx: Ctx, q: { limit: number; cursor?: string }) {
+export async function listConversations({ ctx, input: q }: Call<{ limit: number; cursor?: string }>) {
   const rows = await ctx.s.db
     .read(ctx.userId)
     .select({ ...conversationColumns, cursorValue: timestampCursorValue(cv.updatedAt) })
@@ -108,7 +109,10 @@ async function findConversation(ctx: Ctx, id: string): Promise<ConversationView>
 }
 
 /** The conversation with every message, oldest first; another user's is 404. */
-export async function getConversation(ctx: Ctx, id: string): Promise<ConversationView & { messages: MessageView[] }> {
+export async function getConversation({
+  ctx,
+  input: { id },
+}: Call<{ id: string }>): Promise<ConversationView & { messages: MessageView[] }> {
   const conversation = await findConversation(ctx, id);
   const rows = await ctx.s.db
     .read(ctx.userId)
@@ -119,7 +123,7 @@ export async function getConversation(ctx: Ctx, id: string): Promise<Conversatio
   return { ...conversation, messages: rows.map(toMessage) };
 }
 
-export async function deleteConversation(ctx: Ctx, id: string): Promise<void> {
+export async function deleteConversation({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .delete(cv)
     .where(and(eq(cv.userId, ctx.userId), eq(cv.id, id)))
@@ -129,7 +133,10 @@ export async function deleteConversation(ctx: Ctx, id: string): Promise<void> {
 }
 
 /** An existing conversation of the caller's (404 otherwise), or a new one titled by the question. */
-export async function openConversation(ctx: Ctx, id: string | undefined, question: string): Promise<ConversationView> {
+export async function openConversation({
+  ctx,
+  input: { id, question },
+}: Call<{ id?: string; question: string }>): Promise<ConversationView> {
   if (id) return findConversation(ctx, id);
   const [row] = await ctx.s.db.primary
     .insert(cv)
@@ -140,7 +147,10 @@ export async function openConversation(ctx: Ctx, id: string | undefined, questio
 }
 
 /** The last `n` messages, oldest first: the history a model is shown. */
-export async function recentMessages(ctx: Ctx, conversationId: string, n: number): Promise<MessageView[]> {
+export async function recentMessages({
+  ctx,
+  input: { conversationId, n },
+}: Call<{ conversationId: string; n: number }>): Promise<MessageView[]> {
   if (n <= 0) return [];
   // From the primary: the previous turn may have been written a moment ago by another process.
   const rows = await ctx.s.db.primary
@@ -160,8 +170,12 @@ export interface NewMessage {
 }
 
 /** Appends messages (in order) and marks the conversation as just active. Returns their ids. */
-export async function appendMessages(ctx: Ctx, conversationId: string, messages: NewMessage[]): Promise<string[]> {
-  const ids = await ctx.s.db.primary.transaction(async (tx) => {
+export async function appendMessages({
+  ctx,
+  input: { conversationId, messages },
+}: Call<{ conversationId: string; messages: NewMessage[] }>): Promise<string[]> {
+  return withTransaction(ctx, async (ctx) => {
+    const tx = ctx.tx.db;
     const out: string[] = [];
     for (const msg of messages) {
       // Timestamped here, not by now() (one value for the whole transaction), so order survives a reload.
@@ -183,8 +197,7 @@ export async function appendMessages(ctx: Ctx, conversationId: string, messages:
       .update(cv)
       .set({ updatedAt: new Date() })
       .where(and(eq(cv.userId, ctx.userId), eq(cv.id, conversationId)));
+    await wrote(ctx);
     return out;
   });
-  await wrote(ctx);
-  return ids;
 }

@@ -1,5 +1,5 @@
 import type { ContextEntry } from "@tcc/shared/contracts";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { hybridWithChunks } from "../search/search";
 import { CONTEXT_TEXT_CHARS, toContextEntry } from "./context-entries";
 
@@ -10,14 +10,16 @@ import { CONTEXT_TEXT_CHARS, toContextEntry } from "./context-entries";
  * an entry need not contain every word of "how many runs did I log in March?"; the vector side
  * embeds the question as asked. A long entry is represented by the chunk that matched.
  */
-export async function searchEntriesForChat(ctx: Ctx, query: string, limit: number): Promise<ContextEntry[]> {
+export async function searchEntriesForChat({
+  ctx,
+  input: { query, limit },
+}: Call<{ query: string; limit: number }>): Promise<ContextEntry[]> {
   const words = query.match(/[\p{L}\p{N}]+/gu)?.slice(0, 32) ?? [];
   if (words.length === 0 || limit <= 0) return [];
-  const { page, chunks } = await hybridWithChunks(
+  const { page, chunks } = await hybridWithChunks({
     ctx,
-    { q: words.join(" OR "), mode: "hybrid", limit: Math.min(limit, 100) },
-    { vectorText: query.trim().slice(0, 2_000) },
-  );
+    input: { query: { q: words.join(" OR "), mode: "hybrid", limit: Math.min(limit, 100) }, vectorText: query.trim().slice(0, 2_000) },
+  });
   return page.items.map(({ entry }) => {
     const chunk = chunks.get(entry.id);
     if (entry.content.length > CONTEXT_TEXT_CHARS && chunk) return { ...toContextEntry(entry), text: `…${chunk}…` };

@@ -1,7 +1,7 @@
 import type { ContextEntry } from "@tcc/shared/contracts";
 import { z } from "zod";
 import type { ChatCompletionTool } from "../ai/client";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { getEntry } from "../entries/entries";
 import { listTags } from "../entries/tags";
 import { AppError } from "../errors";
@@ -77,12 +77,16 @@ const fail = (text: string): ToolOutcome => ({ ok: false, text: `Error: ${text}`
  * is not theirs) comes back as an error text for the model to correct, never as a failure of
  * the request.
  */
-export async function runTool(ctx: Ctx, name: string, rawArgs: string, opts: { queryLog: boolean }): Promise<ToolOutcome> {
+export async function runTool({
+  ctx,
+  input: { name, args: rawArgs, queryLog: offered },
+}: Call<{ name: string; args: string; queryLog: boolean }>): Promise<ToolOutcome> {
+  const opts = { queryLog: offered };
   try {
     switch (name) {
       case "search_entries": {
         const { query, limit } = parseArgs(SearchArgs, rawArgs);
-        const entries = await searchEntriesForChat(ctx, query, limit);
+        const entries = await searchEntriesForChat({ ctx, input: { query, limit } });
         return { ok: true, text: entries.length ? entries.map(entryText).join("\n") : "No matching entries.", entries };
       }
       case "get_entry": {
@@ -99,7 +103,7 @@ export async function runTool(ctx: Ctx, name: string, rawArgs: string, opts: { q
       case "query_log": {
         if (!opts.queryLog) return fail("query_log is not available here");
         const { sql } = parseArgs(QueryLogArgs, rawArgs);
-        const res = await queryLog(ctx, sql);
+        const res = await queryLog({ ctx, input: { sql } });
         return { ...res, entries: [] };
       }
       default:

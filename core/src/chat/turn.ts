@@ -1,7 +1,7 @@
 import type { ErrorCode } from "@tcc/shared/contracts";
 import { type ContextEntry, formatContextEntries } from "@tcc/shared/contracts";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { AppError } from "../errors";
 import { appendMessages, type Citation, openConversation, recentMessages, type ToolCallRecord } from "./conversations";
 import { describeSchema } from "./query-log/query-log";
@@ -42,21 +42,22 @@ const citationOf = (e: ContextEntry): Citation => ({ entryId: e.id, title: e.tit
  * conversation, a gateway that is down) fails here, before the event stream begins;
  * later failures become an `error` event.
  */
-export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal): Promise<AsyncGenerator<ChatEvent>> {
-  // Retrieval embeds the question through the gateway too: a client that leaves cancels that as well.
-  ctx = { ...ctx, signal };
+export async function startChat({ ctx, input }: Call<ChatInput, AbortableCtx>): Promise<AsyncGenerator<ChatEvent>> {
+  // ctx.signal: the client going away cancels retrieval's query embedding and the model's work alike.
   const { env } = ctx.s;
   // An unknown or foreign conversation is a 404 before anything else happens.
-  const existing = input.conversationId ? await openConversation(ctx, input.conversationId, input.message) : undefined;
+  const existing = input.conversationId
+    ? await openConversation({ ctx, input: { id: input.conversationId, question: input.message } })
+    : undefined;
   const [history, context] = await Promise.all([
-    existing ? recentMessages(ctx, existing.id, env.CHAT_HISTORY_MESSAGES) : [],
-    searchEntriesForChat(ctx, input.message, env.CHAT_CONTEXT_ENTRIES),
+    existing ? recentMessages({ ctx, input: { conversationId: existing.id, n: env.CHAT_HISTORY_MESSAGES } }) : [],
+    searchEntriesForChat({ ctx, input: { query: input.message, limit: env.CHAT_CONTEXT_ENTRIES } }),
   ]);
   // query_log is offered only where its protections hold (see chat/query-log).
   const schema =
     ctx.s.db.driver === "pglite"
       ? undefined
-      : await describeSchema(ctx).catch((err) => {
+      : await describeSchema({ ctx }).catch((err) => {
           ctx.s.logger.warn({ err }, "chat: query_log not offered");
           return undefined;
         });
@@ -67,14 +68,17 @@ export async function startChat(ctx: Ctx, input: ChatInput, signal: AbortSignal)
     ...history.map((m) => ({ role: m.role, content: m.content }) as ChatCompletionMessageParam),
     { role: "user", content: input.message },
   ];
-  const first = await openRound(ctx, messages, tools, signal);
+  const first = await openRound({ ctx, input: { messages, tools } });
   // Created only once the model has answered, so a failed start leaves nothing behind.
-  const conversation = existing ?? (await openConversation(ctx, undefined, input.message));
-  return converse({ ctx, input, conversationId: conversation.id, messages, tools, first, context, toolOpts, signal });
+  const conversation = existing ?? (await openConversation({ ctx, input: { question: input.message } }));
+  return converse({ ctx, input, conversationId: conversation.id, messages, tools, first, context, toolOpts });
 }
 
+/** A chat's ctx: aborted when the client goes away. */
+type AbortableCtx = Ctx & { signal: AbortSignal };
+
 interface Conversing {
-  ctx: Ctx;
+  ctx: AbortableCtx;
   input: ChatInput;
   conversationId: string;
   messages: ChatCompletionMessageParam[];
@@ -82,11 +86,10 @@ interface Conversing {
   first: Round;
   context: ContextEntry[];
   toolOpts: { queryLog: boolean };
-  signal: AbortSignal;
 }
 
 async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
-  const { ctx, messages, signal } = t;
+  const { ctx, messages } = t;
   const citations = new Map(t.context.map((e) => [e.id, citationOf(e)]));
   const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   const calls: ToolCallRecord[] = [];
@@ -94,10 +97,16 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
   let saved = false;
   const save = async () => {
     saved = true;
-    const ids = await appendMessages(ctx, t.conversationId, [
-      { role: "user", content: t.input.message },
-      ...(answer ? [{ role: "assistant" as const, content: answer, toolCalls: calls, citations: [...citations.values()] }] : []),
-    ]);
+    const ids = await appendMessages({
+      ctx,
+      input: {
+        conversationId: t.conversationId,
+        messages: [
+          { role: "user", content: t.input.message },
+          ...(answer ? [{ role: "assistant" as const, content: answer, toolCalls: calls, citations: [...citations.values()] }] : []),
+        ],
+      },
+    });
     return ids[ids.length - 1] as string;
   };
 
@@ -125,7 +134,7 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
       });
       const before = citations.size;
       for (const call of toolCalls) {
-        const outcome = await runTool(ctx, call.name, call.arguments, t.toolOpts);
+        const outcome = await runTool({ ctx, input: { name: call.name, args: call.arguments, ...t.toolOpts } });
         for (const e of outcome.entries) if (!citations.has(e.id)) citations.set(e.id, citationOf(e));
         calls.push({ name: call.name, arguments: summarizeArgs(call.arguments), ok: outcome.ok });
         // The label is the model's choice of name: only offered names, so the series stay few.
@@ -136,13 +145,13 @@ async function* converse(t: Conversing): AsyncGenerator<ChatEvent> {
       }
       if (citations.size > before) yield { event: "citations", data: [...citations.values()] };
       // The last round is offered no tools, so the model has to answer with what it has.
-      round = await openRound(ctx, messages, n + 1 >= MAX_ROUNDS ? [] : t.tools, signal);
+      round = await openRound({ ctx, input: { messages, tools: n + 1 >= MAX_ROUNDS ? [] : t.tools } });
     }
     const messageId = await save();
     outcome = "done";
     yield { event: "done", data: { messageId, usage } };
   } catch (err) {
-    if (signal.aborted) return;
+    if (ctx.signal.aborted) return;
     outcome = "error";
     // Gateway failures arrive as AppErrors (see upstream.ts); anything else is our own bug.
     if (err instanceof AppError) {

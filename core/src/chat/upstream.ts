@@ -1,6 +1,6 @@
 import { APIConnectionError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { AppError } from "../errors";
 
 /** One call to the model, its first chunk already received (or its failure already known). */
@@ -32,13 +32,11 @@ export function gatewayError(err: unknown): AppError {
  * Starts a model call and waits for its first chunk, so that a gateway that is down fails
  * here, before any response has begun, and the route can still answer with a status code.
  */
-export async function openRound(
-  ctx: Ctx,
-  messages: ChatCompletionMessageParam[],
-  tools: ChatCompletionTool[],
-  signal: AbortSignal,
-): Promise<Round> {
-  const it = ctx.s.ai.chatStream({ userId: ctx.userId, messages, tools, signal })[Symbol.asyncIterator]();
+export async function openRound({
+  ctx,
+  input: { messages, tools },
+}: Call<{ messages: ChatCompletionMessageParam[]; tools: ChatCompletionTool[] }, Ctx & { signal: AbortSignal }>): Promise<Round> {
+  const it = ctx.s.ai.chatStream({ userId: ctx.userId, messages, tools, signal: ctx.signal })[Symbol.asyncIterator]();
   let first: IteratorResult<ChatCompletionChunk>;
   try {
     first = await it.next();

@@ -35,7 +35,7 @@ const userId = values.user;
 if (env.JOB_WORKERS === "off") console.log("JOB_WORKERS=off: this process only queues; the workers of running core pods embed");
 // The database's clock, as embedded_at is written by it.
 const since = values.all ? rowsOf<{ now: string }>(await s.db.primary.execute(sql`select now()::text as now`))[0]?.now : undefined;
-const queued = await enqueueStale(s, { all: values.all, force: values.all, userId, run: `backfill${Date.now()}` });
+const queued = await enqueueStale({ ctx: { s }, input: { all: values.all, force: values.all, userId, run: `backfill${Date.now()}` } });
 console.log(`queued ${queued} entries for embedding with ${s.ai.embeddingModel}${userId ? ` (user ${userId})` : ""}`);
 
 // Done when every entry has fresh vectors. Other jobs in the shared queue (other users' edits,
@@ -43,7 +43,7 @@ console.log(`queued ${queued} entries for embedding with ${s.ai.embeddingModel}$
 let last = "";
 let left = queued;
 for (;;) {
-  left = await countUnembedded(s, { userId, since });
+  left = await countUnembedded({ ctx: { s }, input: { userId, since } });
   const c = await s.jobs.counts(EMBEDDINGS_QUEUE);
   const busy = c.waiting + c.active + c.delayed;
   const line = `${queued - Math.min(left, queued)}/${queued} embedded; queue: ${c.waiting} waiting, ${c.active} running, ${c.delayed} to retry`;

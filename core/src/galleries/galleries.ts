@@ -140,7 +140,7 @@ export async function bump({
     .where(mine(ctx, id))
     .returning();
   if (!row) throw notFound("Gallery");
-  slugsBumped(ctx, [row.slug]);
+  slugsBumped({ ctx, input: { slugs: [row.slug] } });
   return row;
 }
 
@@ -157,10 +157,7 @@ export async function bumpGalleriesShowing({ ctx, input: { fileId } }: Call<{ fi
     .set({ version: sql`${g.version} + 1`, updatedAt: sql`now()` })
     .where(and(eq(g.userId, userId), inArray(g.id, showing)))
     .returning({ slug: g.slug });
-  slugsBumped(
-    ctx,
-    rows.map((r) => r.slug),
-  );
+  slugsBumped({ ctx, input: { slugs: rows.map((r) => r.slug) } });
 }
 
 export async function updateGallery({ ctx, input: { id, patch } }: Call<{ id: string; patch: GalleryPatch }>): Promise<GalleryView> {

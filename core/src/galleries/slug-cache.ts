@@ -50,7 +50,7 @@ export async function lookupSlug(
 const bumpedIn = new WeakMap<Transaction, Set<string>>();
 
 /** Voids the cached lookups of these slugs once the transaction that bumped their galleries commits. */
-export function slugsBumped(ctx: InTransaction<SystemCtx>, slugs: string[]): void {
+export function slugsBumped({ ctx, input: { slugs } }: Call<{ slugs: string[] }, InTransaction<SystemCtx>>): void {
   let set = bumpedIn.get(ctx.tx);
   if (!set) {
     const pending = new Set<string>();

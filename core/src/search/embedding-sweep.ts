@@ -1,6 +1,6 @@
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Ctx, Services } from "../context";
+import type { Call, SystemCtx } from "../context";
 import { notFound } from "../errors";
 import { enqueueEmbedding, textHashSql } from "./embeddings";
 
@@ -18,7 +18,7 @@ export interface StaleQuery {
  * Live entries whose vectors are missing, were made by another model than AI_EMBEDDING_MODEL, or
  * from another title and content than the entry has now (a tags-only edit does not count).
  */
-export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: string; userId: string }[]> {
+export async function staleEntries({ ctx: { s }, input: q }: Call<StaleQuery, SystemCtx>): Promise<{ id: string; userId: string }[]> {
   const model = s.ai.embeddingModel;
   const stale = q.all ? sql`true` : sql`(st.entry_id is null or st.model <> ${model} or st.content_hash <> ${textHashSql})`;
   const after = q.afterId ? sql`and e.id < ${q.afterId}` : sql``;
@@ -35,7 +35,7 @@ export async function staleEntries(s: Services, q: StaleQuery): Promise<{ id: st
  * How many live entries still need vectors: the missing or stale ones, or with `since` (a database
  * timestamp, for --all) every one not embedded since then.
  */
-export async function countUnembedded(s: Services, opts: { userId?: string; since?: string }): Promise<number> {
+export async function countUnembedded({ ctx: { s }, input: opts }: Call<{ userId?: string; since?: string }, SystemCtx>): Promise<number> {
   const pending = opts.since
     ? sql`(st.entry_id is null or st.embedded_at < ${opts.since}::timestamptz)`
     : sql`(st.entry_id is null or st.model <> ${s.ai.embeddingModel} or st.content_hash <> ${textHashSql})`;
@@ -52,18 +52,18 @@ export async function countUnembedded(s: Services, opts: { userId?: string; sinc
  * Queues every entry `staleEntries` finds, page by page, and returns how many. The job ids carry
  * `run`, so a job that failed for good earlier (and is kept for inspection) does not block a new one.
  */
-export async function enqueueStale(
-  s: Services,
-  opts: { all?: boolean; force?: boolean; max?: number; userId?: string; run: string },
-): Promise<number> {
+export async function enqueueStale({
+  ctx,
+  input: opts,
+}: Call<{ all?: boolean; force?: boolean; max?: number; userId?: string; run: string }, SystemCtx>): Promise<number> {
   let queued = 0;
   let afterId: string | undefined;
   const max = opts.max ?? Number.POSITIVE_INFINITY;
   while (queued < max) {
     const want = Math.min(500, max - queued);
-    const page = await staleEntries(s, { limit: want, afterId, all: opts.all, userId: opts.userId });
+    const page = await staleEntries({ ctx, input: { limit: want, afterId, all: opts.all, userId: opts.userId } });
     for (const row of page) {
-      await enqueueEmbedding({ ctx: { s }, input: { job: { userId: row.userId, entryId: row.id, force: opts.force }, version: opts.run } });
+      await enqueueEmbedding({ ctx, input: { job: { userId: row.userId, entryId: row.id, force: opts.force }, version: opts.run } });
     }
     queued += page.length;
     if (page.length < want) break;
@@ -77,9 +77,11 @@ export async function enqueueStale(
  * and a failed job or a model change leaves entries behind in any setup. Runs in the background,
  * bounded by EMBEDDING_SWEEP_MAX per start (0 turns it off).
  */
-export function startEmbeddingSweep(s: Services, max = s.env.EMBEDDING_SWEEP_MAX): Promise<number> {
+export function startEmbeddingSweep({ ctx, input }: Call<{ max?: number } | undefined, SystemCtx>): Promise<number> {
+  const { s } = ctx;
+  const max = input?.max ?? s.env.EMBEDDING_SWEEP_MAX;
   if (max === 0) return Promise.resolve(0);
-  return enqueueStale(s, { max, run: `sweep${Date.now()}` })
+  return enqueueStale({ ctx, input: { max, run: `sweep${Date.now()}` } })
     .then((n) => {
       if (n > 0) s.logger.info({ entries: n }, "queued embeddings missing since the last run");
       return n;
@@ -99,7 +101,7 @@ export interface EmbeddingState {
 }
 
 /** Where a live entry of the caller's stands; 404 for a missing, trashed or foreign one. */
-export async function embeddingStateOf(ctx: Ctx, entryId: string): Promise<EmbeddingState> {
+export async function embeddingStateOf({ ctx, input: { entryId } }: Call<{ entryId: string }>): Promise<EmbeddingState> {
   const [row] = rowsOf<{ model: string | null; chunks: number | null; embeddedAt: Date | string | null; current: boolean | null }>(
     await ctx.s.db.read(ctx.userId).execute(sql`select st.model, st.chunks, st.embedded_at as "embeddedAt",
         (st.model = ${ctx.s.ai.embeddingModel} and st.content_hash = ${textHashSql}) as current

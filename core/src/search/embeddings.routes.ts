@@ -26,6 +26,6 @@ export function registerEmbeddings(app: App) {
       request: { params: IdParam },
       responses: { 200: json(EmbeddingState, "Where the entry's vectors for semantic search stand"), ...errorResponses },
     }),
-    async (c) => c.json(await embeddingStateOf(ctxOf(c, "entries:read"), c.req.valid("param").id), 200),
+    async (c) => c.json(await embeddingStateOf({ ctx: ctxOf(c, "entries:read"), input: { entryId: c.req.valid("param").id } }), 200),
   );
 }

@@ -142,34 +142,38 @@ describe("embedding pipeline", () => {
     await waitEmbedded(h.services, made.body);
     await h.services.db.primary.execute(sql`delete from embedding_status where entry_id = ${made.body.id}`);
     await h.services.db.primary.execute(sql`delete from document_embeddings where entry_id = ${made.body.id}`);
-    const stale = await staleEntries(h.services, { limit: 10, userId: u.info.id });
+    const stale = await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } });
     expect(stale).toEqual([{ id: made.body.id, userId: u.info.id }]);
     // Newest first: the entry just written is in the first batch.
-    expect(await startEmbeddingSweep(h.services, 5)).toBeGreaterThanOrEqual(1);
+    expect(await startEmbeddingSweep({ ctx: { s: h.services }, input: { max: 5 } })).toBeGreaterThanOrEqual(1);
     await waitEmbedded(h.services, made.body);
     expect(await storedChunks(h.services, made.body.id)).toHaveLength(1);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([]);
   });
 
   test("staleness is the text, computed alike in SQL and here: unicode text is current, a tags-only edit is not stale", async () => {
     const u = await h.user();
     const made = await u.post("/v1/entries", { title: "Café ☕ 日記", content: "Naïve résumé 🚲 — ünïcödé\nsecond line" });
     await waitEmbedded(h.services, made.body);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([]);
     expect((await u.patch(`/v1/entries/${made.body.id}`, { tags: ["travel"] })).status).toBe(200);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([]);
     // A text change made behind the app's back (no job queued) is found.
     await h.services.db.primary.execute(sql`update entries set content = content || '!' where id = ${made.body.id}`);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([
+      { id: made.body.id, userId: u.info.id },
+    ]);
   });
 
   test("vectors of another model count as stale", async () => {
     const u = await h.user();
     const made = await u.post("/v1/entries", { title: "Model change", content: "embedded by an older model" });
     await waitEmbedded(h.services, made.body);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([]);
     await h.services.db.primary.execute(sql`update embedding_status set model = 'old-model' where entry_id = ${made.body.id}`);
-    expect(await staleEntries(h.services, { limit: 10, userId: u.info.id })).toEqual([{ id: made.body.id, userId: u.info.id }]);
+    expect(await staleEntries({ ctx: { s: h.services }, input: { limit: 10, userId: u.info.id } })).toEqual([
+      { id: made.body.id, userId: u.info.id },
+    ]);
   });
 
   test("GET /v1/entries/{id}/embedding says pending, current or stale; 404 for trashed and other users' entries; 400 for a bad id", async () => {

@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { readCursor } from "../data/keyset";
 import { type EntryFilters, type EntryView, entryColumns, entryConditions, toView } from "../entries/entry-query";
 import { encodeCursor } from "../lib/cursor";
@@ -56,7 +56,10 @@ const tsquery = (text: string) => sql`websearch_to_tsquery('english', ${text})`;
 const tsRank = (text: string) => sql<number>`ts_rank_cd(${e.search}, ${tsquery(text)})::float8`;
 
 /** Keyword matches best first, ids and ranks only: ranking runs over every match, headlines only over a page. */
-export async function keywordRanking(ctx: Ctx, q: EntryFilters & { q: string }, n: number, after?: SQL) {
+export async function keywordRanking({
+  ctx,
+  input: { query: q, n, after },
+}: Call<{ query: EntryFilters & { q: string }; n: number; after?: SQL }>) {
   const rank = tsRank(q.q);
   return ctx.s.db
     .read(ctx.userId)
@@ -71,7 +74,10 @@ export async function keywordRanking(ctx: Ctx, q: EntryFilters & { q: string }, 
  * The entries behind `ids` with their keyword headlines (a query without a match yields the text's
  * start, unmarked). `snippets: false` skips the content headline, which re-parses the text.
  */
-export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[], snippets = true) {
+export async function entriesWithHeadlines({
+  ctx,
+  input: { text, ids, snippets = true },
+}: Call<{ text: string; ids: string[]; snippets?: boolean }>) {
   if (ids.length === 0) return new Map<string, EntryView & { titleHeadline: string; snippet: string }>();
   const query = tsquery(text);
   const rows = await ctx.s.db
@@ -91,16 +97,12 @@ export async function entriesWithHeadlines(ctx: Ctx, text: string, ids: string[]
 }
 
 /** Keyword search over the generated tsvector, best match first, paged by (rank, id). */
-export async function searchKeyword(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
+export async function searchKeyword({ ctx, input: q }: Call<SearchQuery>): Promise<SearchPage> {
   const cur = q.cursor ? readCursor(q.cursor, isRank) : undefined;
   const after = cur ? sql`(${tsRank(q.q)}, ${e.id}) < (${cur.v}::float8, ${cur.id}::uuid)` : undefined;
-  const ranked = await keywordRanking(ctx, q, q.limit + 1, after);
+  const ranked = await keywordRanking({ ctx, input: { query: q, n: q.limit + 1, after } });
   const pageRows = ranked.slice(0, q.limit);
-  const byId = await entriesWithHeadlines(
-    ctx,
-    q.q,
-    pageRows.map((r) => r.id),
-  );
+  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: pageRows.map((r) => r.id) } });
   const items: SearchHit[] = [];
   for (const { id, rank } of pageRows) {
     const row = byId.get(id);

@@ -1,4 +1,4 @@
-import type { Ctx } from "../context";
+import type { Call } from "../context";
 import { AppError } from "../errors";
 
 /** A person is waiting on a search: give up on the gateway well before a chat-sized timeout. */
@@ -26,7 +26,7 @@ function statusOf(err: unknown): number | undefined {
 }
 
 /** The query's vector, at interactive priority. Throws AiUnavailable for any gateway failure. */
-export async function embedQuery(ctx: Ctx, text: string): Promise<number[]> {
+export async function embedQuery({ ctx, input: { text } }: Call<{ text: string }>): Promise<number[]> {
   let vector: number[] | undefined;
   try {
     [vector] = await ctx.s.ai.embed({

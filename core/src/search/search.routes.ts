@@ -62,7 +62,7 @@ export function registerSearch(app: App) {
     }),
     async (c) => {
       const { tag, ...query } = c.req.valid("query");
-      const page = await searchEntries(ctxOf(c, "search:read"), { ...query, tags: tag });
+      const page = await searchEntries({ ctx: ctxOf(c, "search:read"), input: { ...query, tags: tag } });
       c.header("x-tcc-search-mode", page.mode);
       return c.json(page, 200);
     },

@@ -1,4 +1,4 @@
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { AppError } from "../errors";
 import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";
 import { entriesWithHeadlines, keywordRanking, type SearchHit, type SearchPage, type SearchQuery, searchKeyword } from "./keyword";
@@ -31,18 +31,13 @@ export function chunkSnippet(chunk: string): string {
 /** Entries nearest in meaning, best chunk per entry, at least SEARCH_MIN_SIMILARITY alike. */
 async function nearestEntries(ctx: Ctx, q: SearchQuery, n: number, vector: number[]): Promise<ChunkHit[]> {
   const maxDistance = 1 - ctx.s.env.SEARCH_MIN_SIMILARITY;
-  const hits = await nearestChunks(ctx, vector, n * CHUNKS_PER_ENTRY, q);
+  const hits = await nearestChunks({ ctx, input: { vector, k: n * CHUNKS_PER_ENTRY, filters: q } });
   return bestPerEntry(hits.filter((h) => h.distance <= maxDistance)).slice(0, n);
 }
 
-export async function searchSemantic(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
-  const hits = await nearestEntries(ctx, q, q.limit, await embedQuery(ctx, q.q));
-  const byId = await entriesWithHeadlines(
-    ctx,
-    q.q,
-    hits.map((h) => h.entryId),
-    false,
-  );
+export async function searchSemantic({ ctx, input: q }: Call<SearchQuery>): Promise<SearchPage> {
+  const hits = await nearestEntries(ctx, q, q.limit, await embedQuery({ ctx, input: { text: q.q } }));
+  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: hits.map((h) => h.entryId), snippets: false } });
   const items: SearchHit[] = [];
   for (const hit of hits) {
     const row = byId.get(hit.entryId);
@@ -69,24 +64,23 @@ export function reciprocalRankFusion(lists: string[][]): Map<string, number> {
  * Keyword and vector ranks fused by reciprocal rank fusion. Without the AI gateway it is keyword
  * search, and says so (`mode: "keyword"`, `degraded`), rather than failing.
  */
-export async function searchHybrid(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
-  return (await hybridWithChunks(ctx, q)).page;
+export async function searchHybrid({ ctx, input }: Call<SearchQuery>): Promise<SearchPage> {
+  return (await hybridWithChunks({ ctx, input: { query: input } })).page;
 }
 
 /**
  * Hybrid search, with each vector-found entry's full matching chunk (for chat retrieval), and
  * optionally another text to embed than the keyword query.
  */
-export async function hybridWithChunks(
-  ctx: Ctx,
-  q: SearchQuery,
-  opts: { vectorText?: string } = {},
-): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
+export async function hybridWithChunks({
+  ctx,
+  input: { query: q, vectorText },
+}: Call<{ query: SearchQuery; vectorText?: string }>): Promise<{ page: SearchPage; chunks: Map<string, string> }> {
   const depth = Math.max(FUSION_DEPTH, q.limit);
   // The keyword ranking runs while the query is embedded and the vectors searched.
   const [keyword, nearest] = await Promise.all([
-    keywordRanking(ctx, q, depth),
-    embedQuery(ctx, opts.vectorText ?? q.q).then(
+    keywordRanking({ ctx, input: { query: q, n: depth } }),
+    embedQuery({ ctx, input: { text: vectorText ?? q.q } }).then(
       (vector) => nearestEntries(ctx, q, depth, vector),
       (err: unknown) => {
         if (err instanceof AiUnavailable) return null;
@@ -95,18 +89,14 @@ export async function hybridWithChunks(
     ),
   ]);
   if (nearest === null) {
-    const page = await searchKeyword(ctx, { ...q, mode: "keyword", cursor: undefined });
+    const page = await searchKeyword({ ctx, input: { ...q, mode: "keyword", cursor: undefined } });
     return { page: { ...page, nextCursor: null, degraded: "ai-unavailable" }, chunks: new Map() };
   }
   const scores = reciprocalRankFusion([keyword.map((k) => k.id), nearest.map((h) => h.entryId)]);
   const top = [...scores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).slice(0, q.limit);
   const keywordIds = new Set(keyword.map((k) => k.id));
   const chunkOf = new Map(nearest.map((h) => [h.entryId, h]));
-  const byId = await entriesWithHeadlines(
-    ctx,
-    q.q,
-    top.map(([id]) => id),
-  );
+  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: top.map(([id]) => id) } });
   const items: SearchHit[] = [];
   for (const [id, score] of top) {
     const row = byId.get(id);
@@ -125,8 +115,8 @@ export async function hybridWithChunks(
 }
 
 /** GET /v1/search: keyword pages by cursor; semantic and hybrid answer one page of the best `limit`. */
-export async function searchEntries(ctx: Ctx, q: SearchQuery): Promise<SearchPage> {
-  if (q.mode === "keyword") return searchKeyword(ctx, q);
+export async function searchEntries({ ctx, input: q }: Call<SearchQuery>): Promise<SearchPage> {
+  if (q.mode === "keyword") return searchKeyword({ ctx, input: q });
   if (q.cursor) {
     throw new AppError(
       "VALIDATION_FAILED",
@@ -134,5 +124,5 @@ export async function searchEntries(ctx: Ctx, q: SearchQuery): Promise<SearchPag
       [{ path: "cursor", message: "only with mode=keyword" }],
     );
   }
-  return q.mode === "semantic" ? searchSemantic(ctx, q) : searchHybrid(ctx, q);
+  return q.mode === "semantic" ? searchSemantic({ ctx, input: q }) : searchHybrid({ ctx, input: q });
 }

@@ -54,7 +54,7 @@ describe("semantic search on the embedded default", () => {
       const second = await embedded(dir);
       try {
         const me = second.client.withToken(token);
-        expect(await startEmbeddingSweep(second.services)).toBe(1);
+        expect(await startEmbeddingSweep({ ctx: { s: second.services } })).toBe(1);
         await second.services.jobs.drain(EMBEDDINGS_QUEUE, 20_000);
         const res = await me.get("/v1/search?q=swimming&mode=semantic");
         expect(res.body.items[0].entry.id).toBe(entryId);

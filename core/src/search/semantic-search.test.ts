@@ -130,10 +130,10 @@ describe("semantic search", () => {
     }
     // The HNSW path (iterative index scan), not only the exact scan small users get: still complete and A's only.
     const ctx = { userId: a.info.id, s: h.services };
-    const hits = await nearestChunks(ctx, embedText("runner", 768), 3, {}, { exactScanMaxChunks: 0 });
+    const hits = await nearestChunks({ ctx, input: { vector: embedText("runner", 768), k: 3, exactScanMaxChunks: 0 } });
     expect(hits.map((x) => x.entryId).sort()).toEqual([...allowed].sort());
     // And chat retrieval: A's entries only, in the contract's shape.
-    const context = await searchEntriesForChat(ctx, "runner", 10);
+    const context = await searchEntriesForChat({ ctx, input: { query: "runner", limit: 10 } });
     expect(context.length).toBe(1);
     expect(context[0]).toMatchObject({ id: mine.Morning, title: "Morning", text: "Went running along the river before work." });
     expect(context[0]?.date).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -171,7 +171,7 @@ describe("semantic search", () => {
     expect(hybrid.headers.get("x-tcc-search-mode")).toBe("keyword");
     expect(hybrid.body.items.map((i) => i.entry.id)).toEqual([ids["Meeting notes"] as string]);
     // Chat retrieval degrades the same way.
-    const context = await searchEntriesForChat({ userId: u.info.id, s: h.services }, "review", 5);
+    const context = await searchEntriesForChat({ ctx: { userId: u.info.id, s: h.services }, input: { query: "review", limit: 5 } });
     expect(context.map((c) => c.id)).toEqual([ids["Meeting notes"] as string]);
 
     await ai.reset(); // the gateway puts the node back in service after its next health check

@@ -1,6 +1,6 @@
 import { type Database, type Drizzle, rowsOf, schema } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
-import type { Ctx } from "../context";
+import type { Call, Ctx } from "../context";
 import { type EntryFilters, entryConditions } from "../entries/entry-query";
 
 const d = schema.documentEmbeddings;
@@ -76,15 +76,12 @@ async function hasMoreChunksThan(tx: Drizzle, userId: string, n: number): Promis
  * has found `k` of this user's chunks (or the exact scan finishes the job), so other users owning
  * most vectors never makes a user's result incomplete.
  */
-export async function nearestChunks(
-  ctx: Ctx,
-  vector: number[],
-  k: number,
-  filters: EntryFilters = {},
-  opts: { exactScanMaxChunks?: number } = {},
-): Promise<ChunkHit[]> {
+export async function nearestChunks({
+  ctx,
+  input: { vector, k, filters = {}, exactScanMaxChunks = EXACT_SCAN_MAX_CHUNKS },
+}: Call<{ vector: number[]; k: number; filters?: EntryFilters; exactScanMaxChunks?: number }>): Promise<ChunkHit[]> {
   const iterative = await supportsIterativeScan(ctx.s.db);
-  const exactMax = opts.exactScanMaxChunks ?? EXACT_SCAN_MAX_CHUNKS;
+  const exactMax = exactScanMaxChunks;
   return ctx.s.db.read(ctx.userId).transaction(async (tx) => {
     if (!iterative || !(await hasMoreChunksThan(tx, ctx.userId, exactMax))) return scan(tx, ctx, vector, k, filters, true);
     await tx.execute(

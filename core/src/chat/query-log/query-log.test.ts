@@ -29,7 +29,7 @@ afterAll(async () => {
   await h.close();
 });
 
-const ask = (text: string) => queryLog(ctxA, text);
+const ask = (text: string) => queryLog({ ctx: ctxA, input: { sql: text } });
 const parsed = (text: string) => JSON.parse(text) as { rows: unknown[]; rowCount: number; truncated: boolean };
 const entryCount = async () => Number((await admin`select count(*)::int as n from entries`)[0]?.n);
 
@@ -186,7 +186,7 @@ describe("query_log", () => {
     expect(await waitForRedis(redis)).toBe(true);
     try {
       await redis.del("tcc:query-log:schema:v1");
-      const text = await describeSchema(ctxA);
+      const text = await describeSchema({ ctx: ctxA });
       expect(text).toContain("entries(id uuid, user_id uuid, title text");
       expect(text).toMatch(/^galleries\(/m);
       expect(text).not.toContain("password_hash");
@@ -210,7 +210,7 @@ describe("query_log on the embedded database (PGlite)", () => {
             not has_function_privilege('tcc_query_log', 'pg_catalog.set_config(text, text, boolean)', 'EXECUTE') as revoked`),
       );
       expect(row).toEqual({ rls: true, revoked: true });
-      const res = await queryLog({ userId: a.info.id, s: { ...h.services, db } }, "select count(*) from entries");
+      const res = await queryLog({ ctx: { userId: a.info.id, s: { ...h.services, db } }, input: { sql: "select count(*) from entries" } });
       expect(res).toEqual({ ok: false, text: expect.stringContaining("unavailable on the embedded database") });
     } finally {
       await db.close();

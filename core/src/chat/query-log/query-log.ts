@@ -1,7 +1,7 @@
 import type { Database } from "@tcc/db";
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
-import type { Ctx } from "../../context";
+import type { Call, Ctx } from "../../context";
 import { QUERY_ROLE, runSandboxed, SandboxRefusal } from "./sandbox";
 
 /** What query_log hands back to the model: text, since that is what a tool result is. */
@@ -98,7 +98,7 @@ const message = (err: unknown) => {
 };
 
 /** Runs model-written SQL for the caller; errors come back as text for the model, never thrown. */
-export async function queryLog(ctx: Ctx, rawSql: string): Promise<QueryLogOutcome> {
+export async function queryLog({ ctx, input: { sql: rawSql } }: Call<{ sql: string }>): Promise<QueryLogOutcome> {
   try {
     const body = prescreen(rawSql);
     await ensureProtected(ctx);
@@ -115,7 +115,7 @@ export async function queryLog(ctx: Ctx, rawSql: string): Promise<QueryLogOutcom
  * The tables and columns query_log may read, as the model is told them: read from
  * information_schema as the query role itself, so it lists exactly what that role can see.
  */
-export async function describeSchema(ctx: Ctx): Promise<string> {
+export async function describeSchema({ ctx }: Call): Promise<string> {
   const cached = await ctx.s.kv.get(SCHEMA_KEY);
   if (cached) return cached;
   await ensureProtected(ctx);
