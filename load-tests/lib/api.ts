@@ -17,7 +17,7 @@ export function envNumber(name: string, fallback: number): number {
 }
 
 /**
- * Budgets in DESIGN.md are measured next to the server. From a load generator elsewhere each
+ * The budgets (docs/benchmarks.md) are measured next to the server. From a load generator elsewhere each
  * request also pays the network round trip, so `-e RTT_MS=` shifts every latency threshold.
  */
 export const RTT_MS = envNumber("RTT_MS", 0);

@@ -1,5 +1,5 @@
 // The core API under a steady mixed load: cached list reads, reads by id, creates and keyword
-// search, each at its own arrival rate, each judged against its DESIGN.md budget.
+// search, each at its own arrival rate, each judged against its budget in docs/benchmarks.md.
 //
 //   k6 run -e BASE_URL=https://staging.example.com load-tests/scenarios/core-read-write.ts
 //
@@ -54,7 +54,7 @@ export const options: Options = {
     search: steady("searchKeyword", RATES.search),
   },
   thresholds: {
-    // DESIGN.md: authenticated cached read p99 < 20 ms; entry create p99 < 50 ms;
+    // Budgets (docs/benchmarks.md): authenticated cached read p99 < 20 ms; entry create p99 < 50 ms;
     // search p95 < 50 ms. Reads by id are cached too once each id has been read once.
     "http_req_duration{scenario:list_cached}": [`p(99)<${budget(20)}`],
     "http_req_duration{scenario:get_by_id}": [`p(99)<${budget(20)}`],

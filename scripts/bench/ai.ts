@@ -1,6 +1,6 @@
 // `npm run bench:ai`: the AI gateway against calling the fake LM Studio node directly, in the
 // same run, non-streaming chat, with wrk. Not a test: it prints a table for the closing note.
-// Budgets (DESIGN.md): gateway req/s ≥ 0.25 of direct at 64 connections; at 1 connection the
+// Budgets (docs/benchmarks.md): gateway req/s ≥ 0.25 of direct at 64 connections; at 1 connection the
 // gateway adds ≤ 0.3 ms at p50 and ≤ 5 ms at p99.
 import { startServer, stop } from "./spawn";
 import { type WrkResult, wrk } from "./wrk";

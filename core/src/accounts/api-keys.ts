@@ -2,6 +2,7 @@ import { schema } from "@tcc/db";
 import type { Scope } from "@tcc/shared/contracts";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeyCacheKey } from "../auth/api-key-lookup";
+import { API_KEY_PREFIX } from "../auth/identify";
 import { randomToken, sha256 } from "../auth/secrets";
 import type { Call } from "../context";
 import { notFound } from "../errors";
@@ -30,7 +31,7 @@ const view = (k: typeof schema.apiKeys.$inferSelect): ApiKeyView => ({
 
 /** Creates a key; the plain key is returned here once and never stored. */
 export async function createApiKey({ ctx, input }: Call<{ name: string; scopes: Scope[]; expiresAt?: string }>) {
-  const key = randomToken("tcc_");
+  const key = randomToken(API_KEY_PREFIX);
   const [row] = await ctx.s.db.primary
     .insert(schema.apiKeys)
     .values({

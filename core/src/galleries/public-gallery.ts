@@ -66,7 +66,7 @@ export async function readPublicGallery({
 
   const exp = urlExpiry(now);
   const { prefix, render: serialise } = FORMATS[format];
-  const key = `${prefix}:${meta.id}:${meta.version}:${exp}`;
+  const key = `tcc:${prefix}:${meta.id}:${meta.version}:${exp}`;
   let version = meta.version;
   let body = await s.kv.get(key);
   s.metrics.cache.inc({ cache: prefix, result: body === null ? "miss" : "hit" });

@@ -15,8 +15,8 @@ import type { InTransaction } from "../data/transaction";
  */
 const TTL_S = 15;
 const GEN_TTL_S = 2 * 86_400; // far longer than an entry lives: an expired generation reads as "-", never as an old value
-const metaKey = (slug: string) => `gallery-slug:${slug}`;
-const genKey = (slug: string) => `gallery-slug-gen:${slug}`;
+const metaKey = (slug: string) => `tcc:gallery-slug:${slug}`;
+const genKey = (slug: string) => `tcc:gallery-slug-gen:${slug}`;
 
 export interface SlugMeta {
   id: string;

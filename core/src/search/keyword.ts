@@ -51,8 +51,11 @@ const HEADLINE_TO = LT + GT;
 // often enough, and bound the cost of a page of huge entries.
 const SNIPPET_SOURCE_CHARS = 100_000;
 
+/** The text-search configuration of the generated `search` column, as a literal: queries must use the same one. */
+const config = sql.raw(`'${schema.SEARCH_CONFIG}'`);
+
 /** websearch_to_tsquery never fails on user input; a query of stop words only is empty and matches nothing. */
-const tsquery = (text: string) => sql`websearch_to_tsquery('english', ${text})`;
+const tsquery = (text: string) => sql`websearch_to_tsquery(${config}, ${text})`;
 const tsRank = (text: string) => sql<number>`ts_rank_cd(${e.search}, ${tsquery(text)})::float8`;
 
 /** Keyword matches best first, ids and ranks only: ranking runs over every match, headlines only over a page. */
@@ -84,9 +87,9 @@ export async function entriesWithHeadlines({
     .read(ctx.userId)
     .select({
       ...entryColumns,
-      titleHeadline: sql<string>`ts_headline('english', translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
+      titleHeadline: sql<string>`ts_headline(${config}, translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
       snippet: snippets
-        ? sql<string>`ts_headline('english', translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`
+        ? sql<string>`ts_headline(${config}, translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`
         : sql<string>`''`,
     })
     .from(e)

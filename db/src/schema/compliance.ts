@@ -19,6 +19,10 @@ export const auditLog = pgTable(
   (t) => [index("audit_log_user_created_idx").on(t.userId, t.createdAt.desc())],
 );
 
+/**
+ * Consent records (purpose, granted, when; a new row per change, so the history stays) for the
+ * privacy work of issue 12 (GDPR consent and export). Nothing writes them yet.
+ */
 export const userConsent = pgTable(
   "user_consent",
   {

@@ -37,7 +37,7 @@ export const entries = pgTable(
     search: tsvector("search")
       .notNull()
       .generatedAlwaysAs(
-        sql`setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A') || setweight(to_tsvector('english'::regconfig, left(coalesce(content, ''), 262144)), 'B')`,
+        sql`setweight(to_tsvector(${sql.raw(`'${SEARCH_CONFIG}'`)}::regconfig, coalesce(title, '')), 'A') || setweight(to_tsvector(${sql.raw(`'${SEARCH_CONFIG}'`)}::regconfig, left(coalesce(content, ''), 262144)), 'B')`,
       ),
   },
   (t) => [
