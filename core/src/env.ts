@@ -13,114 +13,251 @@ const bool = z
   .optional()
   .transform((v) => v === "true" || v === "1");
 
+/**
+ * Every variable core reads. Each one says what it means (.meta): docs/configuration.md is
+ * generated from this schema (npm run docs:config), defaults included.
+ */
 export const EnvSchema = z.object({
-  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  HOST: z.string().default("127.0.0.1"),
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  /** Public origin used in the printed URL and JWT issuer. */
-  PUBLIC_URL: z.string().url().optional(),
-  DATA_DIR: z.string().default("./data"),
-
-  DATABASE_URL: z.string().url().optional(), // absent → embedded PGlite under DATA_DIR/pg
-  DATABASE_REPLICA_URLS: z.string().optional().transform(csv),
-  DB_POOL_MAX: z.coerce.number().int().positive().default(20),
-  DB_REPLICA_POOL_MAX: z.coerce.number().int().positive().default(20),
-  DB_IDLE_TIMEOUT_S: z.coerce.number().int().nonnegative().default(30),
-  DB_CONNECT_TIMEOUT_S: z.coerce.number().int().positive().default(10),
-  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(15_000),
-  DB_READ_YOUR_WRITES_MS: z.coerce.number().int().nonnegative().default(5_000),
-  DB_MAX_REPLICA_LAG_S: z.coerce.number().nonnegative().default(5),
-  DB_REPLICA_HEALTH_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
-  // pgvector's HNSW index takes at most 2000 dimensions.
-  /** Absent → core starts the gateway's built-in provider as a child process (embedded default). */
-  AI_GATEWAY_URL: z.string().url().optional(),
-  AI_GATEWAY_TOKEN: z.string().min(1).optional(),
-  AI_CHAT_MODEL: z.string().min(1).default(BUILTIN_MODELS.chat),
-  AI_EMBEDDING_MODEL: z.string().min(1).default(BUILTIN_MODELS.embedding),
-  AI_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
-  /** Chat: entries retrieved for each question and put before the model. */
-  CHAT_CONTEXT_ENTRIES: z.coerce.number().int().min(0).max(20).default(5),
-  /** Chat: earlier messages of the conversation sent back to the model. */
-  CHAT_HISTORY_MESSAGES: z.coerce.number().int().min(0).max(200).default(20),
-  /** query_log (the chat's SQL tool): statement timeout and rows shown to the model. */
-  QUERY_LOG_TIMEOUT_MS: z.coerce.number().int().positive().max(60_000).default(2_000),
-  QUERY_LOG_MAX_ROWS: z.coerce.number().int().positive().max(1_000).default(100),
-  EMBEDDING_DIMS: z.coerce.number().int().positive().max(2000).default(768),
-
-  REDIS_URL: z.string().url().optional(), // absent → in-memory cache, limits and denylist
-
-  JWT_ISSUER: z.string().default("tcc-log"),
-  JWT_AUDIENCE: z.string().default("tcc-log-api"),
-  /** Ed25519 private key as a PKCS#8 PEM or a JWK (JSON). Absent → generated once under DATA_DIR. */
-  JWT_PRIVATE_KEY: z.string().optional(),
-  JWT_KEY_ID: z.string().optional(),
-  /** Extra public JWKs (JSON array) still accepted during a key rotation. */
-  JWT_PREVIOUS_PUBLIC_KEYS: z.string().optional(),
-  ACCESS_TOKEN_TTL_S: z.coerce.number().int().positive().default(900),
+  NODE_ENV: z
+    .enum(["development", "production", "test"])
+    .default("development")
+    .meta({ description: "`development`, `production` or `test`" }),
+  HOST: z.string().default("127.0.0.1").meta({ description: "listen address (`0.0.0.0` in containers)" }),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).meta({ description: "listen port (`0` picks a free one)" }),
+  PUBLIC_URL: z.string().url().optional().meta({
+    description: "the public origin: the URL printed at start-up, and the base of signed file URLs (relative when unset)",
+    defaultText: "`http://HOST:PORT`",
+  }),
+  DATA_DIR: z
+    .string()
+    .default("./data")
+    .meta({ description: "embedded database (`pg/`), generated keys (`keys/`) and, with the `local` driver, files (`files/`)" }),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .optional()
+    .meta({ description: "PostgreSQL primary (needs the `vector` extension available)", defaultText: "unset → embedded PGlite" }),
+  DATABASE_REPLICA_URLS: z.string().optional().transform(csv).meta({ description: "comma-separated read replicas", defaultText: "none" }),
+  DB_POOL_MAX: z.coerce.number().int().positive().default(20).meta({ description: "connections in the primary's pool" }),
+  DB_REPLICA_POOL_MAX: z.coerce.number().int().positive().default(20).meta({ description: "connections in each replica's pool" }),
+  DB_IDLE_TIMEOUT_S: z.coerce.number().int().nonnegative().default(30).meta({ description: "close idle connections after" }),
+  DB_CONNECT_TIMEOUT_S: z.coerce.number().int().positive().default(10).meta({ description: "connection timeout" }),
+  DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(15_000)
+    .meta({ description: "server-side statement timeout (`0` = none)" }),
+  DB_READ_YOUR_WRITES_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .meta({ description: "how long a writer's reads stay on the primary" }),
+  DB_MAX_REPLICA_LAG_S: z.coerce.number().nonnegative().default(5).meta({ description: "a replica further behind is skipped" }),
+  DB_REPLICA_HEALTH_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2_000)
+    .meta({ description: "replica health and lag check interval" }),
+  AI_GATEWAY_URL: z.string().url().optional().meta({
+    description: "the AI gateway; unset, core starts `ai-gateway` itself (built-in provider, loopback, random port) and stops it on exit",
+    defaultText: "unset → built-in gateway",
+  }),
+  AI_GATEWAY_TOKEN: z.string().min(1).optional().meta({
+    description:
+      "bearer token core sends to the gateway (the gateway's `AI_GATEWAY_TOKEN`); unset with the built-in gateway → a random one per start",
+    defaultText: "none",
+  }),
+  AI_CHAT_MODEL: z.string().min(1).default(BUILTIN_MODELS.chat).meta({
+    description: "the chat model core asks the gateway for; set it to a model your LM Studio nodes serve (one with tool calling)",
+  }),
+  AI_EMBEDDING_MODEL: z
+    .string()
+    .min(1)
+    .default(BUILTIN_MODELS.embedding)
+    .meta({ description: "the embedding model; changing it makes every entry stale until `npm run embeddings:backfill`" }),
+  AI_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(120_000)
+    .meta({ description: "how long core waits for the gateway per call, queueing included (sent as `x-tcc-deadline-ms`)" }),
+  CHAT_CONTEXT_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(20)
+    .default(5)
+    .meta({ description: "entries retrieved for each chat question and put before the model" }),
+  CHAT_HISTORY_MESSAGES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(200)
+    .default(20)
+    .meta({ description: "earlier messages of a conversation sent back to the model" }),
+  QUERY_LOG_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(60_000)
+    .default(2_000)
+    .meta({ description: "statement timeout of the chat's `query_log` SQL tool" }),
+  QUERY_LOG_MAX_ROWS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(1_000)
+    .default(100)
+    .meta({ description: "rows of a `query_log` result shown to the model (the text is also capped at 8,000 characters)" }),
+  EMBEDDING_DIMS: z.coerce.number().int().positive().max(2000).default(768).meta({
+    description:
+      "vector size (≤ 2000) of `document_embeddings`; an empty column is resized at start-up, stored vectors of another size stop start-up",
+  }),
+  REDIS_URL: z
+    .string()
+    .url()
+    .optional()
+    .meta({ description: "Redis for cache, rate limits, denylist, login throttling", defaultText: "unset → in-memory" }),
+  JWT_ISSUER: z.string().default("tcc-log").meta({ description: "`iss` of the access tokens core signs, checked on every token" }),
+  JWT_AUDIENCE: z.string().default("tcc-log-api").meta({ description: "`aud` of the access tokens core signs, checked on every token" }),
+  JWT_PRIVATE_KEY: z.string().optional().meta({
+    description: "Ed25519 key, PKCS#8 PEM (`\\n` escapes allowed) or JWK JSON. Every core replica must share it",
+    defaultText: "unset → generated under `DATA_DIR/keys`",
+  }),
+  JWT_KEY_ID: z.string().optional().meta({ description: "`kid` in token headers", defaultText: "JWK thumbprint" }),
+  JWT_PREVIOUS_PUBLIC_KEYS: z
+    .string()
+    .optional()
+    .meta({ description: "JSON array of public JWKs still accepted during a key rotation", defaultText: "none" }),
+  ACCESS_TOKEN_TTL_S: z.coerce.number().int().positive().default(900).meta({ description: "access token lifetime" }),
   REFRESH_TOKEN_TTL_S: z.coerce
     .number()
     .int()
     .positive()
-    .default(30 * 24 * 3600),
-
-  RATE_LIMIT_USER_PER_MIN: z.coerce.number().int().positive().default(600),
-  RATE_LIMIT_IP_PER_MIN: z.coerce.number().int().positive().default(1200),
-  RATE_LIMIT_AUTH_PER_MIN: z.coerce.number().int().positive().default(20),
-  LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
-  LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900),
-  /** Trust X-Forwarded-For / CF-Connecting-IP for the client IP (only behind a proxy you run). */
-  TRUST_PROXY: bool,
-
-  CORS_ORIGINS: z.string().optional().transform(csv),
+    .default(30 * 24 * 3600)
+    .meta({ description: "refresh token lifetime (30 days)" }),
+  RATE_LIMIT_USER_PER_MIN: z.coerce.number().int().positive().default(600).meta({ description: "per signed-in user" }),
+  RATE_LIMIT_IP_PER_MIN: z.coerce.number().int().positive().default(1200).meta({ description: "per client address" }),
+  RATE_LIMIT_AUTH_PER_MIN: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(20)
+    .meta({ description: "per client address on register/login/refresh" }),
+  LOGIN_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5)
+    .meta({ description: "failed logins after which an account is locked (per account)" }),
+  LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long a locked account refuses logins" }),
+  TRUST_PROXY: bool.meta({
+    description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
+  }),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform(csv)
+    .meta({ description: "comma-separated allowed origins", defaultText: "none (no CORS)" }),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(2 * 1024 * 1024),
-  STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
-  FILES_DIR: z.string().optional(), // absent → DATA_DIR/files
-  S3_ENDPOINT: z.string().url().optional(),
-  S3_BUCKET: z.string().optional(),
-  S3_REGION: z.string().optional(),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
-  /** false (path style) for MinIO and s3rver; unset or true for AWS and R2. */
-  S3_VIRTUAL_HOSTED_STYLE: z.enum(["true", "false", "1", "0"]).optional(),
+    .default(2 * 1024 * 1024)
+    .meta({ description: "request body limit (entries hold up to 1 MiB of Markdown)" }),
+  STORAGE_DRIVER: z
+    .enum(["local", "s3"])
+    .default("local")
+    .meta({ description: "where file bytes live: `local` (a directory) or `s3` (S3, R2, MinIO)" }),
+  FILES_DIR: z.string().optional().meta({ description: "the `local` driver's directory", defaultText: "`DATA_DIR/files`" }),
+  S3_ENDPOINT: z.string().url().optional().meta({
+    description: "endpoint URL for R2, MinIO and other S3-compatible servers",
+    defaultText: "AWS (`https://s3.REGION.amazonaws.com`)",
+  }),
+  S3_BUCKET: z.string().optional().meta({ description: "bucket of the `s3` driver", defaultText: "none (required for `s3`)" }),
+  S3_REGION: z.string().optional().meta({ description: "bucket region", defaultText: "`us-east-1`; `auto` with an endpoint" }),
+  S3_ACCESS_KEY_ID: z.string().optional().meta({
+    description: "S3 credentials; every S3 setting is passed explicitly, Bun's own `S3_*`/`AWS_*` fallbacks are never used",
+    defaultText: "none (required for `s3`)",
+  }),
+  S3_SECRET_ACCESS_KEY: z
+    .string()
+    .optional()
+    .meta({ description: "S3 credentials (secret part)", defaultText: "none (required for `s3`)" }),
+  S3_VIRTUAL_HOSTED_STYLE: z.enum(["true", "false", "1", "0"]).optional().meta({
+    description: "virtual-hosted bucket URLs (AWS, R2) or path style (MinIO, s3rver)",
+    defaultText: "`true` on AWS, else `false`",
+  }),
   MAX_FILE_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(50 * 1024 * 1024),
+    .default(50 * 1024 * 1024)
+    .meta({ description: "largest file upload (50 MiB); uploads are exempt from `MAX_BODY_BYTES`" }),
   USER_QUOTA_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(5 * 1024 * 1024 * 1024),
-  /** Images with more pixels than this get no derivatives (decoding them would take too much memory). */
-  IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000),
-  /** Image derivative jobs run at once per process (each decodes one image; libvips threads inside). */
-  IMAGE_JOB_CONCURRENCY: z.coerce.number().int().positive().default(1),
-  /** HMAC key for signed download URLs. Absent → generated once under DATA_DIR/keys. */
-  FILE_URL_SECRET: z.string().min(32).optional(),
-  CACHE_TTL_S: z.coerce.number().int().positive().default(300),
-  /** "off" serves every read from the database (for diagnosis and the uncached benchmark). */
-  READ_CACHE: z.enum(["on", "off"]).default("on"),
-  // off → this process only enqueues (e.g. API pods when workers run as their own deployment)
-  JOB_WORKERS: z.enum(["on", "off"]).default("on"),
-  /** Entries with missing or stale embeddings queued at each start (0: no sweep). */
-  EMBEDDING_SWEEP_MAX: z.coerce.number().int().nonnegative().default(1000),
-  /** Embedding jobs one process runs at once; the gateway queues and schedules beyond that. */
-  EMBEDDING_CONCURRENCY: z.coerce.number().int().positive().default(2),
+    .default(5 * 1024 * 1024 * 1024)
+    .meta({ description: "per-user total size of files not deleted (5 GiB)" }),
+  IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000).meta({
+    description: "images with more pixels get no derivatives (their facts are still recorded); bounds the memory one image job can take",
+  }),
+  IMAGE_JOB_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .meta({ description: "image derivative jobs run at once per process (libvips threads within each)" }),
+  FILE_URL_SECRET: z.string().min(32).optional().meta({
+    description: "HMAC key (32+ characters) for signed download URLs. Every core replica must share it",
+    defaultText: "unset → generated under `DATA_DIR/keys`",
+  }),
+  CACHE_TTL_S: z.coerce.number().int().positive().default(300).meta({ description: "lifetime of a cached read" }),
+  READ_CACHE: z.enum(["on", "off"]).default("on").meta({ description: "`off` serves every read from the database" }),
+  JOB_WORKERS: z
+    .enum(["on", "off"])
+    .default("on")
+    .meta({ description: "`off`: this process only enqueues jobs (API pods, when workers run as their own deployment)" }),
+  EMBEDDING_SWEEP_MAX: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(1000)
+    .meta({ description: "entries with missing or stale vectors queued at each start, newest first (`0` = no sweep)" }),
+  EMBEDDING_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(2)
+    .meta({ description: "embedding jobs one core process runs at once (the gateway queues and schedules the model calls)" }),
   /**
    * Vector matches less similar than this (cosine) are not results: nearest is not the same as
    * related. 0.05 suits the built-in embedder, where unrelated texts score about 0; a real model
    * scores unrelated text higher (0.2-0.5), so raise it with one.
    */
-  SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.05),
-  /** Redis key prefix of the BullMQ queues; deployments (or test runs) sharing one Redis each take their own. */
-  JOB_QUEUE_PREFIX: z.string().min(1).default("tcc:jobs"),
-  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().nonnegative().default(10_000),
+  SEARCH_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.05).meta({
+    description:
+      "vector matches less similar (cosine) are dropped; suits the built-in embedder, raise it (0.3-0.5) with a real embedding model",
+  }),
+  JOB_QUEUE_PREFIX: z
+    .string()
+    .min(1)
+    .default("tcc:jobs")
+    .meta({ description: "Redis key prefix of the BullMQ queues; deployments (or test runs) sharing one Redis each take their own" }),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+    .default("info")
+    .meta({ description: "pino level; one JSON line per request with `requestId`, route, status, duration, user id" }),
+  SHUTDOWN_GRACE_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .default(10_000)
+    .meta({ description: "on SIGTERM: stop accepting, finish in-flight requests up to this long, close pools" }),
 });
 
 /** Settings that only make sense together. */
