@@ -11,16 +11,14 @@ export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;
  * per transaction.
  */
 export function wrote(ctx: Ctx): Promise<void> {
-  return onCommit(
-    ctx,
-    async () => {
-      const { db, cache, kv, env } = ctx.s;
-      db.markWrite(ctx.userId);
-      const window = env.DB_READ_YOUR_WRITES_MS;
-      await Promise.all([cache.bump(ctx.userId), window > 0 ? kv.set(recentWriteKey(ctx.userId), "1", window / 1000) : undefined]);
-    },
-    `wrote:${ctx.userId}`,
-  );
+  return onCommit(ctx, () => markWritten(ctx), `wrote:${ctx.userId}`);
+}
+
+async function markWritten(ctx: Ctx): Promise<void> {
+  const { db, cache, kv, env } = ctx.s;
+  db.markWrite(ctx.userId);
+  const window = env.DB_READ_YOUR_WRITES_MS;
+  await Promise.all([cache.bump(ctx.userId), window > 0 ? kv.set(recentWriteKey(ctx.userId), "1", window / 1000) : undefined]);
 }
 
 /** Called once per authenticated request: adopts another process's recent-write mark. */

@@ -1,55 +1,28 @@
-import type { Context, MiddlewareHandler } from "hono";
-import { checkBody, checkUploadLength } from "./body";
-import { authenticate } from "./protect";
-import { chargeIp } from "./rate-limit";
+import type { MiddlewareHandler } from "hono";
+import { every } from "hono/combine";
+import { bodyGuard } from "./body";
+import { protect } from "./protect";
+import { limitByIp } from "./rate-limit";
 import type { AppEnv, SignedInEnv } from "./types";
 
 // A route's policy is declared on the route: who may call it, which budget it spends, how its
 // body is checked. Each guard runs after the app-wide middleware and before the route's
 // validators, so an unauthenticated or oversized request is refused before its body is parsed.
 
-async function signedIn(c: Context<AppEnv & SignedInEnv>): Promise<void> {
-  await checkBody(c);
-  await authenticate(c);
-}
-
-async function open<E extends AppEnv>(c: Context<E>): Promise<void> {
-  await checkBody(c);
-  await chargeIp(c, "ip");
-}
-
 /** A bearer token (access JWT or API key): per-IP and per-user limits, logout revocation, body limit and strict UTF-8. */
-export const signedInGuard: MiddlewareHandler<AppEnv & SignedInEnv> = async (c, next) => {
-  await signedIn(c);
-  await next();
-};
+export const signedInGuard: MiddlewareHandler<AppEnv & SignedInEnv> = every(bodyGuard("json"), protect());
 
 /** No token (signed links, shared galleries): the per-IP budget and the body checks. */
-export const openGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await open(c);
-  await next();
-};
+export const openGuard: MiddlewareHandler<AppEnv> = every(bodyGuard("json"), limitByIp("ip"));
 
 /** The credential routes (register, login, refresh): no token, the per-IP budget and the stricter auth budget. */
-export const credentialsGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await checkBody(c);
-  await chargeIp(c, "ip");
-  await chargeIp(c, "auth");
-  await next();
-};
+export const credentialsGuard: MiddlewareHandler<AppEnv> = every(bodyGuard("json"), limitByIp("ip"), limitByIp("auth"));
 
 /** The HTML pages (/g/): the per-IP budget; they take no body. */
-export const pageGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
-  await chargeIp(c, "ip");
-  await next();
-};
+export const pageGuard: MiddlewareHandler<AppEnv> = limitByIp("ip");
 
 /** File uploads: a bearer token, and MAX_FILE_BYTES on the declared length instead of the body limit (the route streams the body). */
-export const uploadGuard: MiddlewareHandler<AppEnv & SignedInEnv> = async (c, next) => {
-  checkUploadLength(c);
-  await authenticate(c);
-  await next();
-};
+export const uploadGuard: MiddlewareHandler<AppEnv & SignedInEnv> = every(bodyGuard("upload"), protect());
 
 const bearer = [{ bearer: [] as string[] }];
 
@@ -65,7 +38,6 @@ export const policy = {
  * the open one under /v1/public/ and the signed-in one elsewhere, so probing for paths costs
  * what calling real ones does.
  */
-export const unmatchedGuard: MiddlewareHandler<AppEnv & SignedInEnv> = async (c, next) => {
-  await (c.req.path.startsWith("/v1/public/") ? open(c) : signedIn(c));
-  await next();
-};
+const unmatchedOpen: MiddlewareHandler<AppEnv & SignedInEnv> = every(bodyGuard("json"), limitByIp("ip"));
+export const unmatchedGuard: MiddlewareHandler<AppEnv & SignedInEnv> = (c, next) =>
+  c.req.path.startsWith("/v1/public/") ? unmatchedOpen(c, next) : signedInGuard(c, next);

@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { MiddlewareHandler } from "hono";
 import { identify } from "../auth/identify";
 import { adoptRecentWrite, recentWriteKey } from "../data/wrote";
 import { AppError } from "../errors";
@@ -11,32 +11,35 @@ import type { AppEnv, SignedInEnv } from "./types";
  * gate call (one Redis round trip) for the per-IP and per-user limits, logout revocation and
  * the cluster-wide read-your-writes mark.
  */
-export async function authenticate(c: Context<AppEnv & SignedInEnv>): Promise<void> {
-  const s = c.get("services");
-  const ipKey = `tcc:rl:ip:${clientIp(c, s.env.TRUST_PROXY)}`;
-  const ipRule = { limit: s.env.RATE_LIMIT_IP_PER_MIN, periodMs: MINUTE };
-  let who: Awaited<ReturnType<typeof identify>>;
-  try {
-    who = await identify(c);
-  } catch (err) {
-    // Bad credentials spend the IP budget too, so guessing tokens is rate-limited.
-    const d = await s.limiter.check(ipKey, ipRule);
-    if (!d.allowed) refuse(c, "ip", d);
-    throw err;
-  }
-  const { userId } = who.auth;
-  const g = await s.gate.check({
-    ipKey,
-    ipRule,
-    userKey: `tcc:rl:user:${userId}`,
-    userRule: { limit: s.env.RATE_LIMIT_USER_PER_MIN, periodMs: MINUTE },
-    denyKey: who.denyKey,
-    writeKey: recentWriteKey(userId),
-  });
-  if (!g.ip.allowed) refuse(c, "ip", g.ip);
-  if (g.user && !g.user.allowed) refuse(c, "user", g.user);
-  if (g.revoked) throw new AppError("UNAUTHORIZED", "Session has been logged out");
-  adoptRecentWrite(s, userId, g.recentWrite);
-  if (g.user) applyHeaders(c, g.user);
-  c.set("auth", who.auth);
+export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
+  return async (c, next) => {
+    const s = c.get("services");
+    const ipKey = `tcc:rl:ip:${clientIp(c, s.env.TRUST_PROXY)}`;
+    const ipRule = { limit: s.env.RATE_LIMIT_IP_PER_MIN, periodMs: MINUTE };
+    let who: Awaited<ReturnType<typeof identify>>;
+    try {
+      who = await identify(c);
+    } catch (err) {
+      // Bad credentials spend the IP budget too, so guessing tokens is rate-limited.
+      const d = await s.limiter.check(ipKey, ipRule);
+      if (!d.allowed) refuse(c, "ip", d);
+      throw err;
+    }
+    const { userId } = who.auth;
+    const g = await s.gate.check({
+      ipKey,
+      ipRule,
+      userKey: `tcc:rl:user:${userId}`,
+      userRule: { limit: s.env.RATE_LIMIT_USER_PER_MIN, periodMs: MINUTE },
+      denyKey: who.denyKey,
+      writeKey: recentWriteKey(userId),
+    });
+    if (!g.ip.allowed) refuse(c, "ip", g.ip);
+    if (g.user && !g.user.allowed) refuse(c, "user", g.user);
+    if (g.revoked) throw new AppError("UNAUTHORIZED", "Session has been logged out");
+    adoptRecentWrite(s, userId, g.recentWrite);
+    if (g.user) applyHeaders(c, g.user);
+    c.set("auth", who.auth);
+    await next();
+  };
 }

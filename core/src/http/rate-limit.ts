@@ -1,4 +1,4 @@
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../errors";
 import type { RateDecision } from "../lib/gcra";
 import { clientIp } from "./client-ip";
@@ -29,10 +29,13 @@ export function refuse<E extends AppEnv>(c: Context<E>, scope: string, d: RateDe
 }
 
 /** Per-IP limit for the routes that take no token; `scope` separates the stricter auth budget. */
-export async function chargeIp<E extends AppEnv>(c: Context<E>, scope: "ip" | "auth"): Promise<void> {
-  const { limiter, env } = c.get("services");
-  const limit = scope === "auth" ? env.RATE_LIMIT_AUTH_PER_MIN : env.RATE_LIMIT_IP_PER_MIN;
-  const d = await limiter.check(`tcc:rl:${scope}:${clientIp(c, env.TRUST_PROXY)}`, { limit, periodMs: MINUTE });
-  if (!d.allowed) refuse(c, scope, d);
-  if (scope === "ip") applyHeaders(c, d);
+export function limitByIp(scope: "ip" | "auth"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { limiter, env } = c.get("services");
+    const limit = scope === "auth" ? env.RATE_LIMIT_AUTH_PER_MIN : env.RATE_LIMIT_IP_PER_MIN;
+    const d = await limiter.check(`tcc:rl:${scope}:${clientIp(c, env.TRUST_PROXY)}`, { limit, periodMs: MINUTE });
+    if (!d.allowed) refuse(c, scope, d);
+    if (scope === "ip") applyHeaders(c, d);
+    await next();
+  };
 }
