@@ -35,7 +35,7 @@ export interface Services {
   clock: () => Date;
 }
 
-/** An open transaction on the primary, as service functions see it (`ctx.tx`; see data/transaction.ts). */
+/** An open transaction on the primary, as service functions see it (`ctx.tx`; see db/transaction.ts). */
 export interface Transaction {
   /** Drizzle's handle: statements on it are part of the transaction. */
   readonly db: Tx;

@@ -3,7 +3,7 @@ import { and, eq, isNull } from "drizzle-orm";
 import { denyKey } from "../auth/identify";
 import { randomToken, sha256 } from "../auth/secrets";
 import type { Call, SystemCtx } from "../context";
-import { primaryDb, withTransaction } from "../data/transaction";
+import { primaryDb, withTransaction } from "../db/transaction";
 import { AppError } from "../errors";
 import { audit, type ClientMeta } from "./audit";
 

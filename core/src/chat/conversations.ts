@@ -1,9 +1,9 @@
 import { schema } from "@tcc/db";
 import { and, asc, desc, eq } from "drizzle-orm";
 import type { Call, Ctx } from "../context";
-import { afterTimestamp, timestampCursorValue } from "../data/keyset";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 

@@ -1,9 +1,9 @@
 import { type Drizzle, schema } from "@tcc/db";
 import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
 import type { Call, Ctx } from "../context";
-import { isForeignKeyViolation } from "../data/pg-errors";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { isForeignKeyViolation } from "../db/pg-errors";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import { dropEmbeddings, entryWritten } from "../search/embeddings";

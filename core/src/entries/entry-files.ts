@@ -1,9 +1,9 @@
 import { schema } from "@tcc/db";
 import { and, eq, inArray, isNull, notInArray } from "drizzle-orm";
 import type { Call } from "../context";
-import { isForeignKeyViolation } from "../data/pg-errors";
-import { type InTransaction, primaryDb, withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { isForeignKeyViolation } from "../db/pg-errors";
+import { type InTransaction, primaryDb, withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 
 const e = schema.entries;

@@ -1,6 +1,6 @@
 import { schema } from "@tcc/db";
 import { eq, gte, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
-import { afterTimestamp, timestampCursorValue } from "../data/keyset";
+import { afterTimestamp, timestampCursorValue } from "../db/keyset";
 
 const e = schema.entries;
 

@@ -1,8 +1,8 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, isNull } from "drizzle-orm";
 import type { Call, Ctx } from "../context";
-import { afterTimestamp, timestampCursorValue } from "../data/keyset";
-import { wrote } from "../data/wrote";
+import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 

@@ -1,7 +1,7 @@
 import { schema, type Tx } from "@tcc/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import type { InTransaction } from "../data/transaction";
+import type { InTransaction } from "../db/transaction";
 
 /** Tag names as the user typed them, deduplicated case-insensitively, first spelling wins. */
 export function uniqueTagNames(names: string[]): string[] {

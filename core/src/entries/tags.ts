@@ -1,9 +1,9 @@
 import { type Drizzle, schema } from "@tcc/db";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import { isUniqueViolation } from "../data/pg-errors";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { isUniqueViolation } from "../db/pg-errors";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
 
 const t = schema.tags;

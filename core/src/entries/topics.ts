@@ -1,8 +1,8 @@
 import { type Drizzle, schema } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import { isUniqueViolation } from "../data/pg-errors";
-import { wrote } from "../data/wrote";
+import { isUniqueViolation } from "../db/pg-errors";
+import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
 
 const t = schema.topics;

@@ -1,9 +1,9 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Call, Ctx, SystemCtx } from "../context";
-import { afterTimestamp, timestampCursorValue } from "../data/keyset";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
 import { bumpGalleriesShowing } from "../galleries/galleries";
 import { encodeCursor } from "../lib/cursor";

@@ -1,8 +1,8 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Call } from "../context";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 import { bumpGalleriesShowing } from "../galleries/galleries";
 import { deleteKeys, type FileRow, type FileView, toView } from "./files";

@@ -1,8 +1,8 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull, notInArray, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import { withTransaction } from "../data/transaction";
-import { wrote } from "../data/wrote";
+import { withTransaction } from "../db/transaction";
+import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
 import { bump, type GalleryItemView, itemsOf } from "./galleries";
 

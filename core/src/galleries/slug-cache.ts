@@ -1,5 +1,5 @@
 import type { Call, SystemCtx, Transaction } from "../context";
-import type { InTransaction } from "../data/transaction";
+import type { InTransaction } from "../db/transaction";
 
 /**
  * Short-lived Redis cache of a shared gallery's slug → (id, version, visibility, expiry, password

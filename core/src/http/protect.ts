@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { identify } from "../auth/identify";
-import { adoptRecentWrite, recentWriteKey } from "../data/wrote";
+import { adoptRecentWrite, recentWriteKey } from "../db/wrote";
 import { AppError } from "../errors";
 import { clientIp } from "./client-ip";
 import { applyHeaders, MINUTE, refuse } from "./rate-limit";

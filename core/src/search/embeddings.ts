@@ -1,7 +1,7 @@
 import { type Drizzle, schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Call, Services, SystemCtx } from "../context";
-import { onCommit, primaryDb, withTransaction } from "../data/transaction";
+import { onCommit, primaryDb, withTransaction } from "../db/transaction";
 import { enqueueWithin } from "../jobs/queue";
 import { chunkEntry, embeddingInput } from "./chunks";
 

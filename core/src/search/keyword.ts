@@ -1,7 +1,7 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import { readCursor } from "../data/keyset";
+import { readCursor } from "../db/keyset";
 import { type EntryFilters, type EntryView, entryColumns, entryConditions, toView } from "../entries/entry-query";
 import { encodeCursor } from "../lib/cursor";
 import { GT, LT, MARK_END, MARK_START, markHighlights } from "../lib/highlight";

@@ -2,8 +2,8 @@ import { schema } from "@tcc/db";
 import { and, eq, isNull } from "drizzle-orm";
 import type { Sharp, SharpOptions } from "sharp";
 import type { Call, Services, SystemCtx } from "../../context";
-import { withTransaction } from "../../data/transaction";
-import { wrote } from "../../data/wrote";
+import { withTransaction } from "../../db/transaction";
+import { wrote } from "../../db/wrote";
 import { bumpGalleriesShowing } from "../../galleries/galleries";
 import {
   DERIVATIVE_MIME,
