@@ -79,9 +79,8 @@ const fail = (text: string): ToolOutcome => ({ ok: false, text: `Error: ${text}`
  */
 export async function runTool({
   ctx,
-  input: { name, args: rawArgs, queryLog: offered },
+  input: { name, args: rawArgs, queryLog: queryLogOffered },
 }: Call<{ name: string; args: string; queryLog: boolean }>): Promise<ToolOutcome> {
-  const opts = { queryLog: offered };
   try {
     switch (name) {
       case "search_entries": {
@@ -101,13 +100,13 @@ export async function runTool({
         return { ok: true, text: JSON.stringify(tags.map((t) => ({ name: t.name, entries: t.entryCount }))), entries: [] };
       }
       case "query_log": {
-        if (!opts.queryLog) return fail("query_log is not available here");
+        if (!queryLogOffered) return fail("query_log is not available here");
         const { sql } = parseArgs(QueryLogArgs, rawArgs);
         const res = await queryLog({ ctx, input: { sql } });
         return { ...res, entries: [] };
       }
       default:
-        return fail(`unknown tool "${name}"; use one of search_entries, get_entry, list_tags${opts.queryLog ? ", query_log" : ""}`);
+        return fail(`unknown tool "${name}"; use one of search_entries, get_entry, list_tags${queryLogOffered ? ", query_log" : ""}`);
     }
   } catch (err) {
     if (err instanceof ToolArgsError) return fail(`bad arguments for ${name}: ${err.message}`);
