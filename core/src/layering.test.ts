@@ -75,4 +75,17 @@ describe("core/src layering", () => {
     for (const file of edges.keys()) if (!state.has(file)) visit(file);
     expect(cycles).toEqual([]);
   });
+
+  test("shared/contracts imports nothing but zod and itself: the edge Worker bundles it (Workers APIs only)", () => {
+    const dir = join(SRC, "../../shared/contracts");
+    const outside: string[] = [];
+    for (const rel of new Glob("**/*.ts").scanSync(dir)) {
+      const text = readFileSync(join(dir, rel), "utf8");
+      for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"([^"]+)"/g)) {
+        const spec = m[1] as string;
+        if (spec !== "zod" && !spec.startsWith("./")) outside.push(`${rel}: ${spec}`);
+      }
+    }
+    expect(outside).toEqual([]);
+  });
 });
