@@ -1,0 +1,56 @@
+import type postgres from "postgres";
+
+/**
+ * Errors that say "this replica cannot answer now" rather than "this query is wrong": the
+ * connection is gone or refused (a crash, a restart, a network cut), the server is shutting
+ * down or starting (57P01-57P03), a connection exception (class 08), or a query cancelled by a
+ * conflict with WAL replay (40001 on a hot standby). Found by the replica-stop drill.
+ */
+export function replicaUnavailable(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? "");
+  return (
+    /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/.test(code) ||
+    /^08/.test(code) ||
+    /^57P0[123]$/.test(code) ||
+    code === "40001"
+  );
+}
+
+/**
+ * Makes a replica pool answer from the primary when the replica is unavailable, and report it
+ * at once, so a replica that dies mid-load costs its readers nothing: without this, every read
+ * routed to it failed (a 500) until the next health check took it out of rotation. Only reads
+ * ever run on a replica (a hot standby refuses writes), so running one again is safe; a
+ * transaction on a replica is read-only for the same reason and is run again whole.
+ */
+export function fallBackToPrimary(replica: postgres.Sql, primary: postgres.Sql, markDown: () => void) {
+  const unsafe = replica.unsafe.bind(replica);
+  const onPrimary = primary.unsafe.bind(primary);
+  replica.unsafe = ((query: string, params?: never, options?: never) => {
+    // postgres.js queries are lazy (sent when awaited) and drizzle awaits either the query
+    // itself or its .values(); keep both shapes and pick the target only then.
+    const run = (values: boolean) => {
+      const attempt = unsafe(query, params, options);
+      return (values ? attempt.values() : attempt).catch((err: unknown) => {
+        if (!replicaUnavailable(err)) throw err;
+        markDown();
+        const again = onPrimary(query, params, options);
+        return values ? again.values() : again;
+      });
+    };
+    return {
+      values: () => run(true),
+      // biome-ignore lint/suspicious/noThenProperty: a lazy query is a thenable, as postgres.js's own are
+      then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => run(false).then(ok, fail),
+    };
+  }) as unknown as typeof replica.unsafe;
+
+  const begin = replica.begin.bind(replica) as (...args: unknown[]) => Promise<unknown>;
+  const beginOnPrimary = primary.begin.bind(primary) as (...args: unknown[]) => Promise<unknown>;
+  replica.begin = ((...args: unknown[]) =>
+    begin(...args).catch((err: unknown) => {
+      if (!replicaUnavailable(err)) throw err;
+      markDown();
+      return beginOnPrimary(...args);
+    })) as typeof replica.begin;
+}
