@@ -45,7 +45,8 @@ export interface Scratch {
   sql(which: "primary" | "replica"): postgres.Sql;
   /** pg_ctl on one server: `stop` is an immediate stop, like a crash. */
   pgCtl(which: "primary" | "replica", action: "stop" | "start" | "promote"): Promise<void>;
-  redisStop(): Promise<void>;
+  /** SIGKILL, like a crash or an OOM kill: only what the append-only file holds survives. */
+  redisKill(): Promise<void>;
   redisStart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -92,7 +93,14 @@ export async function startScratch(name: string, opts: ScratchOptions = {}): Pro
             : ["promote", "-w"];
       await asPostgres([`${bin}/pg_ctl`, "-D", data, ...args]);
     },
-    redisStop: () => run(["bash", join(services, "redis-stop.sh")], env).then(() => {}),
+    async redisKill() {
+      const pid = Number(await Bun.file(join(dir, "redis/redis.pid")).text());
+      process.kill(pid, "SIGKILL");
+      await until(
+        "redis to die",
+        async () => !(await Bun.file(`/proc/${pid}/status`).exists()) || (await Bun.file(`/proc/${pid}/status`).text()).includes("zombie"),
+      );
+    },
     redisStart: () => run(["bash", join(services, "redis-start.sh")], env).then(() => {}),
     async close() {
       await Promise.all(clients.map((c) => c.end({ timeout: 1 }).catch(() => {})));
