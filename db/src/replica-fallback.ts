@@ -1,20 +1,22 @@
 import type postgres from "postgres";
 
 /**
- * Errors that say "this replica cannot answer now" rather than "this query is wrong": the
- * connection is gone or refused (a crash, a restart, a network cut), the server is shutting
- * down or starting (57P01-57P03), a connection exception (class 08), or a query cancelled by a
- * conflict with WAL replay (40001 on a hot standby). Found by the replica-stop drill.
+ * Errors that say "the database cannot answer now" rather than "this query is wrong": the
+ * connection is gone or refused (a crash, a restart, a failover, a network cut), the server is
+ * shutting down or starting (57P01-57P03), or a connection exception (class 08). Drizzle wraps
+ * driver errors, so the cause is looked at too. Found by the replica-stop and promotion drills.
  */
-export function replicaUnavailable(err: unknown): boolean {
+export function databaseUnavailable(err: unknown): boolean {
   const code = String((err as { code?: unknown })?.code ?? "");
-  return (
-    /^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/.test(code) ||
-    /^08/.test(code) ||
-    /^57P0[123]$/.test(code) ||
-    code === "40001"
-  );
+  if (/^(CONNECTION_(CLOSED|ENDED|DESTROYED)|CONNECT_TIMEOUT|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)$/.test(code))
+    return true;
+  if (/^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+  const cause = (err as { cause?: unknown })?.cause;
+  return cause !== undefined && cause !== err && databaseUnavailable(cause);
 }
+
+/** On a hot standby a query can also be cancelled by a conflict with WAL replay (40001): worth another try elsewhere. */
+const replicaUnavailable = (err: unknown) => databaseUnavailable(err) || String((err as { code?: unknown })?.code ?? "") === "40001";
 
 /**
  * Makes a replica pool answer from the primary when the replica is unavailable, and report it

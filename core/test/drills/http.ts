@@ -27,7 +27,13 @@ export class Api {
       payload = JSON.stringify(body);
       h["content-type"] ??= "application/json";
     }
-    const res = await fetch(`${this.base}${path}`, { method, headers: h, body: payload, signal: AbortSignal.timeout(20_000) });
+    let res: Response;
+    try {
+      res = await fetch(`${this.base}${path}`, { method, headers: h, body: payload, signal: AbortSignal.timeout(20_000) });
+    } catch (err) {
+      // No answer at all (refused, reset, timed out): status 0, so a drill counts it with the rest.
+      return { status: 0, body: String(err) as T, headers: new Headers() };
+    }
     const text = await res.text();
     let parsed: unknown = text;
     try {

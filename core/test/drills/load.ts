@@ -11,6 +11,8 @@ export interface Outcome {
 }
 
 export interface Load {
+  /** Date.now() when the load started: `at` of every outcome counts from here. */
+  startedAt: number;
   outcomes: Outcome[];
   stop(): Promise<Outcome[]>;
 }
@@ -39,6 +41,7 @@ export function startLoad(
     }
   });
   return {
+    startedAt: started,
     outcomes,
     async stop() {
       running = false;
