@@ -19,24 +19,26 @@ export function databaseUnavailable(err: unknown): boolean {
 const replicaUnavailable = (err: unknown) => databaseUnavailable(err) || String((err as { code?: unknown })?.code ?? "") === "40001";
 
 /**
- * Makes a replica pool answer from the primary when the replica is unavailable, and report it
- * at once, so a replica that dies mid-load costs its readers nothing: without this, every read
- * routed to it failed (a 500) until the next health check took it out of rotation. Only reads
- * ever run on a replica (a hot standby refuses writes), so running one again is safe; a
- * transaction on a replica is read-only for the same reason and is run again whole.
+ * A client for drizzle over a replica pool that answers from the primary when the replica is
+ * unavailable, and reports it at once, so a replica that dies mid-load costs its readers
+ * nothing: without this, every read routed to it failed (a 500) until the next health check
+ * took it out of rotation. Only reads ever run on a replica (a hot standby refuses writes), so
+ * running one again is safe; a transaction on a replica is read-only for the same reason and
+ * is run again whole. The pool itself is left as it is (postgres.js's own `begin` runs
+ * `unsafe` on it, and health checks must reach the replica): everything but `unsafe` and
+ * `begin` is the replica's, through the prototype.
  */
-export function fallBackToPrimary(replica: postgres.Sql, primary: postgres.Sql, markDown: () => void) {
-  const unsafe = replica.unsafe.bind(replica);
-  const onPrimary = primary.unsafe.bind(primary);
-  replica.unsafe = ((query: string, params?: never, options?: never) => {
+export function fallBackToPrimary(replica: postgres.Sql, primary: postgres.Sql, markDown: () => void): postgres.Sql {
+  const client = Object.create(replica) as postgres.Sql;
+  client.unsafe = ((query: string, params?: never, options?: never) => {
     // postgres.js queries are lazy (sent when awaited) and drizzle awaits either the query
     // itself or its .values(); keep both shapes and pick the target only then.
     const run = (values: boolean) => {
-      const attempt = unsafe(query, params, options);
+      const attempt = replica.unsafe(query, params, options);
       return (values ? attempt.values() : attempt).catch((err: unknown) => {
         if (!replicaUnavailable(err)) throw err;
         markDown();
-        const again = onPrimary(query, params, options);
+        const again = primary.unsafe(query, params, options);
         return values ? again.values() : again;
       });
     };
@@ -46,13 +48,11 @@ export function fallBackToPrimary(replica: postgres.Sql, primary: postgres.Sql, 
       then: (ok?: (v: unknown) => unknown, fail?: (e: unknown) => unknown) => run(false).then(ok, fail),
     };
   }) as unknown as typeof replica.unsafe;
-
-  const begin = replica.begin.bind(replica) as (...args: unknown[]) => Promise<unknown>;
-  const beginOnPrimary = primary.begin.bind(primary) as (...args: unknown[]) => Promise<unknown>;
-  replica.begin = ((...args: unknown[]) =>
-    begin(...args).catch((err: unknown) => {
+  client.begin = ((...args: unknown[]) =>
+    (replica.begin as (...a: unknown[]) => Promise<unknown>)(...args).catch((err: unknown) => {
       if (!replicaUnavailable(err)) throw err;
       markDown();
-      return beginOnPrimary(...args);
+      return (primary.begin as (...a: unknown[]) => Promise<unknown>)(...args);
     })) as typeof replica.begin;
+  return client;
 }

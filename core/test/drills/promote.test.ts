@@ -101,7 +101,8 @@ describe("drill: the primary stops and the replica is promoted", () => {
     expect(failedWrites.length).toBeGreaterThan(0);
     expect(failedWrites.filter((o) => o.status !== 503 && o.status !== 0)).toEqual([]);
     expect(unavailable.every((u) => u.code === "UNAVAILABLE" && u.retryAfter === "1")).toBe(true);
-    expect(failedWrites.every((o) => o.at + o.ms >= stopAt && o.at <= coreReady - load.startedAt)).toBe(true);
+    // (From when the stop was issued: pg_ctl returns only after the server is gone.)
+    expect(failedWrites.filter((o) => o.at + o.ms < t0 - load.startedAt || o.at > coreReady - load.startedAt)).toEqual([]);
     expect(Number.isFinite(firstOkAfter)).toBe(true);
     // Reads were answered by the replica while the primary was down, then by the promoted server:
     // never an error status (status 0 only if the old process was gone).
