@@ -12,6 +12,7 @@
 // cache status header, HIT/MISS/REVALIDATED/BYPASS; to be confirmed against the edge).
 import { check } from "k6";
 import encoding from "k6/encoding";
+import exec from "k6/execution";
 import http from "k6/http";
 import { Rate } from "k6/metrics";
 import type { Options } from "k6/options";
@@ -71,7 +72,7 @@ export function setup(): SetupData {
       headers: authHeaders(token),
       tags: { name: "POST /v1/galleries/:id/items" },
     });
-    check(item, { "item added: 201": (r) => r.status === 201 });
+    if (item.status !== 201) exec.test.abort(`adding a gallery item failed: HTTP ${item.status} ${String(item.body).slice(0, 200)}`);
   }
   return { slug: gallery.slug, title };
 }
