@@ -15,13 +15,8 @@ variable "canary_image" {
 }
 
 variable "core_image" {
-  description = "core image built from core/Dockerfile, e.g. ghcr.io/tcc-log/core:1.4.0 (pin a tag or digest, never latest)."
+  description = "core image built from core/Dockerfile, e.g. ghcr.io/tcc-log/core:1.4.0 (pin a tag or digest, never latest; modules/rollout-plan checks it)."
   type        = string
-
-  validation {
-    condition     = !endswith(var.core_image, ":latest") && can(regex("[:@]", var.core_image))
-    error_message = "Pin core_image to a tag or digest: `latest` makes a rollback impossible to express."
-  }
 }
 
 variable "public_url" {
