@@ -94,7 +94,7 @@ beforeAll(async () => {
       body: JSON.stringify({ email: `dash-${Date.now()}@example.test`, password: "correct horse battery staple" }),
     })
   ).json();
-  const token = reg.accessToken as string;
+  const token = (reg as { accessToken: string }).accessToken;
   for (const title of ["bike service", "garden notes", "run log"])
     await api("/v1/entries", { method: "POST", body: JSON.stringify({ title, content: `${title} text`, tags: ["dash"] }) }, token);
   for (let i = 0; i < 2; i++) await (await api("/v1/entries", {}, token)).text();
