@@ -30,6 +30,14 @@ for check in "node_modules/.bin/tsc -p tsconfig.json --noEmit" "node_modules/.bi
   fi
 done
 
+# terraform: fmt, and validate + test of the provider-free rollout plan; one summary line
+# (scripts/ops/terraform-check.sh says what it can and cannot check here).
+if tf_out=$(bash scripts/ops/terraform-check.sh 2>&1); then
+  echo "$tf_out" | tail -n1
+else
+  echo "$tf_out" >&2; echo "check failed: terraform (scripts/ops/terraform-check.sh)" >&2; checks_failed=1; status=1
+fi
+
 log=$(mktemp -t tcc-bun-test.XXXXXX.log)
 # bun prints its report on stderr.
 node_modules/.bin/bun test "$@" 2>&1 | tee "$log"
@@ -46,7 +54,7 @@ fail=$(count fail)
 rm -f "$log"
 
 [[ -n ${biome_failed:-} ]] && echo "biome check failed (see above); counting the run as failed" >&2
-[[ -n ${checks_failed:-} ]] && echo "type or Prometheus checks failed (see above); counting the run as failed" >&2
+[[ -n ${checks_failed:-} ]] && echo "type, Prometheus or terraform checks failed (see above); counting the run as failed" >&2
 ((bun_status == 0)) || echo "bun test exited with status $bun_status" >&2
 if ((pass + fail == 0)); then echo "no test ran" >&2; status=1; fi
 echo "$pass passed, $fail failed"

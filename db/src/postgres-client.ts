@@ -1,5 +1,6 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { fallBackToPrimary } from "./replica-fallback";
 import * as schema from "./schema";
 import { RecentWriters } from "./sticky";
 import type { Database, Drizzle, ReplicaStatus } from "./types";
@@ -90,7 +91,15 @@ export function createPostgresDatabase(o: PostgresOptions): Database {
   const replicas: Replica[] = o.replicaUrls.map((url) => {
     const { sql, busy } = pool(url, o.replicaPoolMax, o);
     // Replicas start unhealthy and are admitted by the first health check.
-    return { url, sql, busy, db: drizzle({ client: sql, schema }) as unknown as Drizzle, healthy: false, lagSeconds: null };
+    const r: Replica = { url, sql, busy, db: undefined as unknown as Drizzle, healthy: false, lagSeconds: null };
+    // A replica that stops answering mid-query sends that read to the primary and leaves
+    // rotation now, not at the next health check; the check brings it back.
+    const client = fallBackToPrimary(sql, primarySql, () => {
+      r.healthy = false;
+      r.lagSeconds = null;
+    });
+    r.db = drizzle({ client, schema }) as unknown as Drizzle;
+    return r;
   });
   const writers = new RecentWriters(o.readYourWritesMs);
   const routing = { primary: 0, replica: 0 };

@@ -47,6 +47,8 @@ synchronous_commit = off
 wal_writer_delay = 10ms
 full_page_writes = off
 CONF
+# Extra settings for the primary, from drills that need them (WAL archiving for the restore drill).
+if [[ -n ${TCC_PG_CONF_EXTRA:-} ]]; then printf '%s\n' "$TCC_PG_CONF_EXTRA" >>"$D/pg-primary/postgresql.conf"; fi
 cat >"$D/pg-primary/pg_hba.conf" <<CONF
 local all all trust
 host all all 127.0.0.1/32 trust

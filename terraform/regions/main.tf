@@ -1,6 +1,14 @@
+# The rollout as data (offline-tested): regions by name, their order, and each one's canary.
+module "plan" {
+  source       = "../modules/rollout-plan"
+  regions      = var.regions
+  core_image   = var.core_image
+  canary_image = var.canary_image
+}
+
 locals {
-  # The workspace names the region; null in a workspace that is not a key of var.regions.
-  region = lookup(var.regions, terraform.workspace, null)
+  # The workspace names the region; null in a workspace that names no region.
+  region = lookup(module.plan.regions, terraform.workspace, null)
   # Zero or one region, as a map, so nothing below ever dereferences a null region.
   selected = local.region == null ? {} : { (terraform.workspace) = local.region }
 }
@@ -12,7 +20,7 @@ resource "terraform_data" "region_guard" {
   lifecycle {
     precondition {
       condition     = local.region != null
-      error_message = "Workspace \"${terraform.workspace}\" is not a key of var.regions (${join(", ", keys(var.regions))}). Run: terraform workspace select <region>"
+      error_message = "Workspace \"${terraform.workspace}\" names no region in var.regions (${join(", ", module.plan.order)}). Run: terraform workspace select <region>"
     }
   }
 }
@@ -29,6 +37,8 @@ module "core" {
   app_secret            = each.value.app_secret
   ingress_hosts         = each.value.ingress_hosts
   ingress_source_ranges = each.value.ingress_source_ranges
+  # null, or {image, weight, replicas}: a second Deployment taking `weight` percent of traffic.
+  canary = each.value.canary
   # The gateway's address is fixed by its module's name and port, so core does not wait on it.
   env = merge({ PUBLIC_URL = var.public_url, AI_GATEWAY_URL = "http://tcc-ai-gateway.tcc-prod.svc.cluster.local:8090" }, each.value.env)
 

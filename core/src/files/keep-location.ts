@@ -24,7 +24,9 @@ export async function setKeepLocation({
       .select()
       .from(f)
       .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-      .for("update");
+      // Not "update": a gallery item insert holding the gallery row takes a key-share lock on
+      // this file (its foreign key), which "update" blocks: a deadlock (gallery-locks.test.ts).
+      .for("no key update");
     if (!locked) throw notFound("File");
     if ((locked.metadata.keepLocation === true) === keepLocation) return { row: locked, withdrawn: null };
     const { derivatives: _, ...rest } = locked.metadata;

@@ -1,3 +1,4 @@
+import { databaseUnavailable } from "@tcc/db";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -26,6 +27,12 @@ export function onError(err: Error, c: Context<AppEnv>) {
     const byStatus: Record<number, ErrorCode> = { 401: "UNAUTHORIZED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE" };
     const code = byStatus[err.status] ?? "BAD_REQUEST";
     return envelope(c, code, err.message || "Bad request", undefined, err.status);
+  }
+  if (databaseUnavailable(err)) {
+    // Primary down or failing over (the promotion drill): retry shortly, not a bug of ours or the client's.
+    c.get("services")?.logger.warn({ err: String(err), requestId: c.get("requestId") }, "database unavailable");
+    c.header("Retry-After", "1");
+    return envelope(c, "UNAVAILABLE", "The database is unavailable; retry shortly", { service: "database" });
   }
   c.get("services")?.logger.error({ err, requestId: c.get("requestId") }, "unhandled error");
   return envelope(c, "INTERNAL", "Internal error");

@@ -10,6 +10,14 @@ locals {
   # core listens here; the Service maps the guide's port 8000 onto it.
   container_port = 8080
 
+  # The stable Deployment (the guide's tcc-backend, scaled by the HPA) and, while a canary is
+  # set, a small fixed one running the canary image. Each selects its own app label, so the
+  # stable Service never routes to canary pods; the canary Ingress (canary.tf) does, by weight.
+  tracks = merge(
+    { stable = { name = var.name, image = var.image, replicas = var.min_replicas } },
+    var.canary == null ? {} : { canary = { name = "${var.name}-canary", image = var.canary.image, replicas = var.canary.replicas } },
+  )
+
   # Defaults for a pod behind the ingress; core/src/env.ts documents each name.
   env = merge({
     NODE_ENV  = "production"
@@ -44,18 +52,26 @@ resource "kubernetes_config_map_v1" "core" {
   data = local.env
 }
 
+# The Deployment was a single resource before canaries; keep its state (and its pods).
+moved {
+  from = kubernetes_deployment_v1.core
+  to   = kubernetes_deployment_v1.core["stable"]
+}
+
 resource "kubernetes_deployment_v1" "core" {
+  for_each = local.tracks
+
   metadata {
-    name      = var.name
+    name      = each.value.name
     namespace = kubernetes_namespace_v1.this.metadata[0].name
-    labels    = local.labels
+    labels    = merge(local.labels, { app = each.value.name, "tcclog.com/track" = each.key })
   }
 
   spec {
-    replicas               = var.min_replicas
+    replicas               = each.value.replicas
     revision_history_limit = 5
     selector {
-      match_labels = local.selector
+      match_labels = { app = each.value.name }
     }
 
     # Never dip below the current count during a rollout: capacity is what the HPA sized.
@@ -69,7 +85,7 @@ resource "kubernetes_deployment_v1" "core" {
 
     template {
       metadata {
-        labels = local.labels
+        labels = merge(local.labels, { app = each.value.name, "tcclog.com/track" = each.key })
         annotations = {
           # A changed ConfigMap does not restart pods by itself; a changed hash in the
           # template does. Secrets rotate by `kubectl rollout restart` (see README).
@@ -101,13 +117,13 @@ resource "kubernetes_deployment_v1" "core" {
           topology_key       = "topology.kubernetes.io/zone"
           when_unsatisfiable = "ScheduleAnyway"
           label_selector {
-            match_labels = local.selector
+            match_labels = { app = each.value.name }
           }
         }
 
         container {
           name  = "core"
-          image = var.image
+          image = each.value.image
 
           port {
             name           = "http"
@@ -230,7 +246,8 @@ resource "kubernetes_deployment_v1" "core" {
     }
   }
 
-  # The HPA owns the replica count after creation; without this every apply would reset it.
+  # The HPA owns the stable replica count after creation; without this every apply would reset
+  # it. (So a canary's replica count is set when the canary is created: remove and re-add it.)
   lifecycle {
     ignore_changes = [spec[0].replicas]
   }

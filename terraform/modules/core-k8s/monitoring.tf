@@ -14,7 +14,9 @@ resource "kubernetes_manifest" "pod_monitor" {
       labels    = merge(local.labels, { release = var.prometheus_release_label })
     }
     spec = {
-      selector = { matchLabels = local.selector }
+      # Both tracks' pods; the track label comes along so dashboards can compare the canary.
+      selector        = { matchLabels = { "app.kubernetes.io/name" = "tcc-log", "app.kubernetes.io/component" = "core" } }
+      podTargetLabels = ["tcclog.com/track", "tcclog.com/region"]
       podMetricsEndpoints = [{
         port     = "http"
         path     = "/metrics"

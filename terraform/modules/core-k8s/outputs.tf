@@ -3,7 +3,12 @@ output "namespace" {
 }
 
 output "deployment" {
-  value = kubernetes_deployment_v1.core.metadata[0].name
+  value = kubernetes_deployment_v1.core["stable"].metadata[0].name
+}
+
+output "canary_deployment" {
+  description = "The canary Deployment's name, or null when no canary runs."
+  value       = var.canary == null ? null : kubernetes_deployment_v1.core["canary"].metadata[0].name
 }
 
 output "service" {

@@ -13,7 +13,7 @@ resource "kubernetes_horizontal_pod_autoscaler_v2" "core" {
     scale_target_ref {
       api_version = "apps/v1"
       kind        = "Deployment"
-      name        = kubernetes_deployment_v1.core.metadata[0].name
+      name        = kubernetes_deployment_v1.core["stable"].metadata[0].name
     }
 
     metric {

@@ -22,6 +22,21 @@ variable "image" {
   type        = string
 }
 
+variable "canary" {
+  description = <<-EOT
+    A canary of another core image beside the stable Deployment, or null: `replicas` pods of
+    `image` (Deployment <name>-canary, its own Service) and an ingress-nginx canary Ingress
+    sending `weight` percent of this region's requests to them. Set by the rollout plan
+    (modules/rollout-plan) from the region's canary_weight and the root's canary_image.
+  EOT
+  type = object({
+    image    = string
+    weight   = number
+    replicas = number
+  })
+  default = null
+}
+
 variable "min_replicas" {
   description = "HPA floor; also the Deployment's replica count at creation."
   type        = number

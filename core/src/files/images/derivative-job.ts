@@ -93,7 +93,9 @@ async function derive(s: Services, job: ImageJob, round: number): Promise<void> 
 
   const outcome = await withTransaction({ s, userId }, async (ctx) => {
     const tx = ctx.tx.db;
-    const [locked] = await tx.select({ metadata: f.metadata }).from(f).where(mine).for("update");
+    // "no key update": the gallery item insert that may hold the gallery row takes a key-share
+    // lock on this file (its foreign key); "update" would block it and deadlock (see gallery-locks.test.ts).
+    const [locked] = await tx.select({ metadata: f.metadata }).from(f).where(mine).for("no key update");
     if (!locked) return { recorded: false, retry: false, replaced: [] as string[] };
     const current = locked.metadata as ImageMetadata;
     if ((current.keepLocation === true) !== keepLocation) return { recorded: false, retry: true, replaced: [] };
