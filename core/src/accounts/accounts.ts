@@ -65,7 +65,7 @@ export async function login({
     .from(schema.users)
     .where(sql`lower(${schema.users.email}) = ${email} and ${schema.users.deletedAt} is null`);
   let ok = false;
-  if (user) ok = await verifyPassword(input.password, user.passwordHash);
+  if (user?.passwordHash) ok = await verifyPassword(input.password, user.passwordHash);
   else await burnPasswordCheck(input.password);
   if (!user || !ok) {
     await s.kv.incr(key, s.env.LOGIN_LOCKOUT_S);
