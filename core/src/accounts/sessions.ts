@@ -91,7 +91,7 @@ async function revokeFamilies(ctx: SystemCtx, userId: string, familyIds: string[
     .set({ revokedAt: ctx.s.clock() })
     .where(and(eq(t.userId, userId), inArray(t.familyId, familyIds), isNull(t.revokedAt)));
   // Access tokens of these logins stay cryptographically valid until they expire: deny them.
-  for (const familyId of familyIds) await ctx.s.kv.set(denyKey(familyId), "1", ctx.s.tokens.ttlSeconds);
+  for (const familyId of familyIds) await ctx.s.security.set(denyKey(familyId), "1", ctx.s.tokens.ttlSeconds);
 }
 
 export async function revokeFamily({ ctx, input: { familyId } }: Call<{ familyId: string }>): Promise<void> {
