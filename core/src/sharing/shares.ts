@@ -58,6 +58,27 @@ async function findGrantee(ctx: Ctx, grantee: ShareInput["grantee"]) {
   return row;
 }
 
+/**
+ * One event for each side: the owner's, and the grantee's (they are its subject, the owner its
+ * actor). Neither names the other in its metadata, so erasing either account anonymises all of it.
+ */
+async function auditShare(
+  ctx: Ctx,
+  e: {
+    verb: "grant" | "update" | "revoke";
+    granteeId: string;
+    resourceType: string;
+    resourceId: string;
+    shareId: string;
+    permission?: string;
+  },
+  client?: ClientMeta,
+) {
+  const common = { targetType: e.resourceType, targetId: e.resourceId, metadata: { shareId: e.shareId, permission: e.permission } };
+  await audit({ ctx, input: { userId: ctx.userId, action: `share.${e.verb}`, ...client, ...common } });
+  await audit({ ctx, input: { userId: e.granteeId, actorId: ctx.userId, action: `share.${e.verb}_received`, ...common } });
+}
+
 /** Both sides' cached reads are void and their next reads go to the primary: a grant's change shows at once. */
 async function announce(ctx: Ctx, granteeId: string) {
   await Promise.all([wrote(ctx), wrote({ ...ctx, userId: granteeId })]);
@@ -121,17 +142,18 @@ export async function createShare({ ctx, input }: Call<ShareInput>): Promise<Sha
     })
     .returning({ id: sh.id });
   await announce(ctx, grantee.id);
-  await audit({
+  await auditShare(
     ctx,
-    input: {
-      userId: ctx.userId,
-      action: "share.grant",
-      targetType: input.resourceType,
-      targetId: input.resourceId,
-      ...input.client,
-      metadata: { granteeId: grantee.id, permission: input.permission },
+    {
+      verb: "grant",
+      granteeId: grantee.id,
+      resourceType: input.resourceType,
+      resourceId: input.resourceId,
+      shareId: row!.id,
+      permission: input.permission,
     },
-  });
+    input.client,
+  );
   return (await readShare(ctx, row!.id)) as ShareView;
 }
 
@@ -176,17 +198,7 @@ export async function updateShare({
     .returning({ granteeId: sh.granteeId, resourceType: sh.resourceType, resourceId: sh.resourceId });
   if (!row) throw notFound("Share");
   await announce(ctx, row.granteeId);
-  await audit({
-    ctx,
-    input: {
-      userId: ctx.userId,
-      action: "share.update",
-      targetType: row.resourceType,
-      targetId: row.resourceId,
-      ...client,
-      metadata: { granteeId: row.granteeId, permission },
-    },
-  });
+  await auditShare(ctx, { verb: "update", ...row, shareId: id, permission }, client);
   return (await readShare(ctx, id)) as ShareView;
 }
 
@@ -198,15 +210,5 @@ export async function revokeShare({ ctx, input: { id, client } }: Call<{ id: str
     .returning({ granteeId: sh.granteeId, resourceType: sh.resourceType, resourceId: sh.resourceId });
   if (!row) throw notFound("Share");
   await announce(ctx, row.granteeId);
-  await audit({
-    ctx,
-    input: {
-      userId: ctx.userId,
-      action: "share.revoke",
-      targetType: row.resourceType,
-      targetId: row.resourceId,
-      ...client,
-      metadata: { granteeId: row.granteeId },
-    },
-  });
+  await auditShare(ctx, { verb: "revoke", ...row, shareId: id }, client);
 }

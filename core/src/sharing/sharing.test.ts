@@ -237,6 +237,12 @@ describe("managing shares", () => {
     expect((await a.get(`/v1/shares?limit=1&cursor=${page1.body.nextCursor}`)).body.items).toHaveLength(1);
     expect((await b.get("/v1/shared?type=topic")).body.items).toEqual([]);
     expect((await c.get("/v1/shared?type=topic")).body.items).toHaveLength(1);
+    // Both sides' audit logs record it; the owner's event does not name the grantee.
+    const actions = async (u: Client) => (await u.get("/v1/me/audit")).body.items.map((e: { action: string }) => e.action);
+    expect(await actions(a)).toContain("share.grant");
+    expect(await actions(b)).toContain("share.grant_received");
+    const own = (await a.get("/v1/me/audit")).body.items.find((e: { action: string }) => e.action === "share.grant");
+    expect(JSON.stringify(own)).not.toContain(b.info.id);
   });
 
   test("parallel grants of one object to one user leave one grant", async () => {
