@@ -87,5 +87,5 @@ export async function revokeFamily({ ctx, input: { familyId } }: Call<{ familyId
       and(eq(schema.refreshTokens.userId, userId), eq(schema.refreshTokens.familyId, familyId), isNull(schema.refreshTokens.revokedAt)),
     );
   // Access tokens of this login stay cryptographically valid until they expire: deny them.
-  await s.kv.set(denyKey(familyId), "1", s.tokens.ttlSeconds);
+  await s.security.set(denyKey(familyId), "1", s.tokens.ttlSeconds);
 }
