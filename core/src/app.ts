@@ -24,6 +24,7 @@ import { observe } from "./http/observe";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
+import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
@@ -86,6 +87,7 @@ export function createApp(services: Services): App {
   registerShared(app);
   registerConsents(app);
   registerExport(app);
+  registerErasure(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

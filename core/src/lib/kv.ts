@@ -10,6 +10,11 @@ export interface KV {
   del(keys: string[]): Promise<void>;
   /** Increments and returns the counter; sets the TTL when the key is created. */
   incr(key: string, ttlSeconds?: number): Promise<number>;
+  /**
+   * Deletes every key containing `fragment` (which must not hold glob characters); returns how
+   * many. Walks the whole keyspace: for rare, thorough clean-ups (account erasure), never a request path.
+   */
+  delMatching(fragment: string): Promise<number>;
   /** True when the backing store answers; MemoryKV always does. */
   ping(): Promise<boolean>;
   /** Whether the last command reached the backing store (no I/O). */
@@ -80,6 +85,12 @@ export class MemoryKV implements KV {
 
   async del(keys: string[]) {
     for (const k of keys) this.map.delete(k);
+  }
+
+  async delMatching(fragment: string) {
+    let n = 0;
+    for (const k of [...this.map.keys()]) if (k.includes(fragment) && this.map.delete(k)) n++;
+    return n;
   }
 
   async incr(key: string, ttlSeconds?: number) {
