@@ -3,6 +3,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
+import { registerMe } from "./accounts/me.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -20,6 +21,8 @@ import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
+import { registerShared } from "./sharing/shared.routes";
+import { registerShares } from "./sharing/shares.routes";
 
 export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -41,6 +44,7 @@ export function createApp(services: Services): App {
   registerHealth(app);
   registerAuth(app);
   registerApiKeys(app);
+  registerMe(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
@@ -52,6 +56,8 @@ export function createApp(services: Services): App {
   registerSearch(app);
   registerChat(app);
   registerConversations(app);
+  registerShares(app);
+  registerShared(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

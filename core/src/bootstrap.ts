@@ -90,11 +90,15 @@ export function openAiClient(env: Env, logger: Logger = createLogger(env.LOG_LEV
   return new GatewayClient({ ...common, token, baseUrl: gateway.url, onClose: () => gateway.stop() });
 }
 
+/** How often the in-memory stores drop keys that expired unread. */
+const SWEEP_MS = 60_000;
+
 /** Builds every service from the environment: Postgres/Redis when configured, embedded otherwise. `opts` replaces a part (tests). */
 export async function createServices(env: Env, opts: { logger?: Logger; db?: Database; ai?: AiClient } = {}): Promise<Services> {
   const logger = opts.logger ?? createLogger(env.LOG_LEVEL);
   const db = opts.db ?? (await openMigratedDatabase(env));
   let kv: KV;
+  let security: KV;
   let limiter: RateLimiter;
   let gate: RequestGate;
   if (env.REDIS_URL) {
@@ -102,12 +106,14 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     // Start-up traffic should not be answered from the fallback; without Redis after 3 s, start degraded.
     if (!(await waitForRedis(redis))) logger.warn("Redis is unreachable; serving from the database and process memory until it returns");
     kv = new RedisKV(redis);
+    security = kv;
     limiter = new RedisRateLimiter(redis);
     gate = new RedisGate(redis, kv);
   } else {
-    kv = new MemoryKV();
+    kv = new MemoryKV().startSweeping(SWEEP_MS);
+    security = new MemoryKV(Number.POSITIVE_INFINITY).startSweeping(SWEEP_MS);
     limiter = new MemoryRateLimiter();
-    gate = new SeparateGate(limiter, kv);
+    gate = new SeparateGate(limiter, kv, security);
   }
   const metrics = createMetrics({ db, kv });
   const jobs: JobQueue = env.REDIS_URL
@@ -128,6 +134,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     env,
     db,
     kv,
+    security,
     cache: new ReadCache(kv, metrics, env.CACHE_TTL_S, env.READ_CACHE === "on"),
     limiter,
     gate,
@@ -149,5 +156,6 @@ export async function closeServices(s: Services): Promise<void> {
   await s.jobs.close();
   await s.ai.close();
   await s.kv.close();
+  if (s.security !== s.kv) await s.security.close();
   await s.db.close();
 }

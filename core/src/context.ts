@@ -17,6 +17,12 @@ export interface Services {
   db: Database;
   /** Redis, or process memory in the embedded default. */
   kv: KV;
+  /**
+   * Security state: the logout denylist, login lockouts and failure counters. The same Redis as
+   * `kv`; in the embedded default a store of its own that never evicts a key before it expires
+   * (the cache's store evicts its oldest keys, and anyone can fill it).
+   */
+  security: KV;
   cache: ReadCache;
   limiter: RateLimiter;
   /** One round trip per authenticated request: limits, revocation, recent writes. */

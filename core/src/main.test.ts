@@ -84,19 +84,29 @@ describe("embedded default (PGlite, in-memory cache)", () => {
     async () => {
       const core = await startCore({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-drain-")) });
       try {
-        // The body arrives slowly: the request is in flight when the signal lands.
+        // The body arrives in two parts, the signal between them: the request is in flight when
+        // it lands. The signal waits for fetch to have written the first part (its second pull)
+        // rather than for a fixed time, which a loaded machine can outrun.
         const encoder = new TextEncoder();
+        const signalled = Promise.withResolvers<void>();
+        const firstPartWritten = Promise.withResolvers<void>();
+        let pulls = 0;
         const body = new ReadableStream<Uint8Array>({
-          async start(controller) {
-            controller.enqueue(encoder.encode('{"email":"drain@example.test",'));
-            await Bun.sleep(700);
+          async pull(controller) {
+            pulls += 1;
+            if (pulls === 1) return controller.enqueue(encoder.encode('{"email":"drain@example.test",'));
+            firstPartWritten.resolve();
+            await signalled.promise;
+            await Bun.sleep(400);
             controller.enqueue(encoder.encode('"password":"embedded password"}'));
             controller.close();
           },
         });
         const pending = fetch(`${core.url}/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body });
-        await Bun.sleep(250);
+        await firstPartWritten.promise;
+        await Bun.sleep(1_000); // the headers reach the server and its handler starts reading, even on a loaded machine
         core.proc.kill("SIGTERM");
+        signalled.resolve();
         const res = await pending;
         expect(res.status).toBe(201);
         expect(((await res.json()) as { user: { email: string } }).user.email).toBe("drain@example.test");

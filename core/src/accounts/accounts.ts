@@ -46,6 +46,10 @@ const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
 /**
  * Password login, throttled per account: after LOGIN_MAX_FAILURES failures the account
  * refuses logins for LOGIN_LOCKOUT_S (per-IP throttling is the auth rate limit).
+ *
+ * An attempt is counted before the password is checked, in one atomic increment, so parallel
+ * guesses cannot all read "4 failures" and all reach argon2: at most LOGIN_MAX_FAILURES of them
+ * are verified per lockout window. A correct password clears the count.
  */
 export async function login({
   ctx,
@@ -54,8 +58,8 @@ export async function login({
   const { s } = ctx;
   const email = normaliseEmail(input.email);
   const key = failureKey(email);
-  const failures = Number((await s.kv.get(key)) ?? 0);
-  if (failures >= s.env.LOGIN_MAX_FAILURES) {
+  const attempt = await s.security.incr(key, s.env.LOGIN_LOCKOUT_S);
+  if (attempt > s.env.LOGIN_MAX_FAILURES) {
     throw new AppError("RATE_LIMITED", "Too many failed logins for this account; try again later", undefined, {
       "Retry-After": String(s.env.LOGIN_LOCKOUT_S),
     });
@@ -65,14 +69,14 @@ export async function login({
     .from(schema.users)
     .where(sql`lower(${schema.users.email}) = ${email} and ${schema.users.deletedAt} is null`);
   let ok = false;
-  if (user) ok = await verifyPassword(input.password, user.passwordHash);
+  if (user?.passwordHash) ok = await verifyPassword(input.password, user.passwordHash);
   else await burnPasswordCheck(input.password);
   if (!user || !ok) {
-    await s.kv.incr(key, s.env.LOGIN_LOCKOUT_S);
+    // The attempt counted above stays counted: it was a failure.
     await audit({ ctx, input: { userId: user?.id, action: "auth.login_failed", ...meta, metadata: { emailHash: sha256(email) } } });
     throw new AppError("UNAUTHORIZED", "Email or password is incorrect");
   }
-  await s.kv.del([key]);
+  await s.security.del([key]);
   await audit({ ctx, input: { userId: user.id, action: "auth.login", ...meta } });
   return { user: toPublic(user), ...(await startSession({ ctx, input: { userId: user.id, client: meta } })) };
 }

@@ -61,6 +61,33 @@ describe("accounts", () => {
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThan(0);
   });
 
+  test("parallel wrong passwords: at most LOGIN_MAX_FAILURES reach the password check, the rest are 429", async () => {
+    const u = await h.user();
+    const guesses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => h.anon.post("/v1/auth/login", { email: u.info.email, password: `wrong password ${i}` })),
+    );
+    const statuses = guesses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBe(h.services.env.LOGIN_MAX_FAILURES);
+    expect(statuses.filter((s) => s === 429).length).toBe(20 - h.services.env.LOGIN_MAX_FAILURES);
+    // Only the attempts that were checked are recorded as failures.
+    const rows = (await h.services.db.primary.execute(
+      `select count(*)::int as n from audit_log where user_id = '${u.info.id}' and action = 'auth.login_failed'` as never,
+    )) as unknown as { n: number }[];
+    expect(rows[0]?.n).toBe(h.services.env.LOGIN_MAX_FAILURES);
+    expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(429);
+  });
+
+  test("a correct password clears the failure count", async () => {
+    const u = await h.user();
+    const max = h.services.env.LOGIN_MAX_FAILURES;
+    for (let i = 0; i < max - 1; i++)
+      expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: "nope nope" })).status).toBe(401);
+    expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(200);
+    for (let i = 0; i < max - 1; i++)
+      expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: "nope nope" })).status).toBe(401);
+    expect((await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).status).toBe(200);
+  });
+
   test("unknown email gets the same 401 as a wrong password", async () => {
     const res = await h.anon.post("/v1/auth/login", { email: uniqueEmail("ghost"), password: "whatever password" });
     expect(res.status).toBe(401);

@@ -43,13 +43,15 @@ export class SeparateGate implements RequestGate {
   constructor(
     private readonly limiter: RateLimiter,
     private readonly kv: KV,
+    /** Where the logout denylist lives (the embedded default keeps it apart from the evictable cache). */
+    private readonly security: KV = kv,
   ) {}
 
   async check(g: GateInput): Promise<GateResult> {
     const ip = await this.limiter.check(g.ipKey, g.ipRule);
     if (!ip.allowed) return { ip, user: null, revoked: false, recentWrite: false, cacheStamp: null };
     const user = await this.limiter.check(g.userKey, g.userRule);
-    const [write, deny] = await this.kv.mget(g.denyKey ? [g.writeKey, g.denyKey] : [g.writeKey]);
+    const [write, deny] = await Promise.all([this.kv.get(g.writeKey), g.denyKey ? this.security.get(g.denyKey) : null]);
     return { ip, user, revoked: deny != null, recentWrite: write != null, cacheStamp: null };
   }
 }

@@ -23,16 +23,48 @@ interface Slot {
   expiresAt: number; // ms epoch; Infinity when no TTL
 }
 
+/**
+ * Redis's commands in process memory. With a finite `maxKeys` it is a cache: the oldest write is
+ * evicted when full. Security state (logout denylist, lockout and failure counters) must never
+ * be pushed out by keys anyone can create (cached 404s, unknown API keys), so it lives in its
+ * own MemoryKV with `maxKeys` Infinity (see `Services.security`). Expired keys are dropped when
+ * read and by `startSweeping`.
+ */
 export class MemoryKV implements KV {
   readonly kind = "memory" as const;
   readonly healthy = true;
   // Map keeps insertion order, so the oldest key is evicted first when full.
   private readonly map = new Map<string, Slot>();
+  private sweeper: ReturnType<typeof setInterval> | undefined;
 
   constructor(
     private readonly maxKeys = 50_000,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /** Drops every expired key now; returns how many. */
+  sweep(): number {
+    const now = this.now();
+    let dropped = 0;
+    for (const [key, slot] of this.map) {
+      if (slot.expiresAt <= now) {
+        this.map.delete(key);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Sweeps every `intervalMs` until closed, so keys nobody reads again do not stay forever. */
+  startSweeping(intervalMs: number): this {
+    this.sweeper ??= setInterval(() => this.sweep(), intervalMs);
+    this.sweeper.unref?.();
+    return this;
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
 
   async get(key: string) {
     return this.read(key);
@@ -64,6 +96,8 @@ export class MemoryKV implements KV {
   }
 
   async close() {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = undefined;
     this.clear();
   }
 
