@@ -5,6 +5,7 @@ import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
+import { registerMe } from "./accounts/me.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -63,6 +64,7 @@ export function createApp(services: Services): App {
   registerHealth(app);
   registerAuth(app);
   registerApiKeys(app);
+  registerMe(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);

@@ -69,7 +69,7 @@ export async function login({
     .from(schema.users)
     .where(sql`lower(${schema.users.email}) = ${email} and ${schema.users.deletedAt} is null`);
   let ok = false;
-  if (user) ok = await verifyPassword(input.password, user.passwordHash);
+  if (user?.passwordHash) ok = await verifyPassword(input.password, user.passwordHash);
   else await burnPasswordCheck(input.password);
   if (!user || !ok) {
     // The attempt counted above stays counted: it was a failure.

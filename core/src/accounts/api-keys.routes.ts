@@ -3,7 +3,7 @@ import { SCOPES } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { requireSession } from "../auth/identify";
 import { policy } from "../http/policy";
-import { errorResponses, IdParam, json, jsonBody, Timestamp, text } from "../http/route-kit";
+import { clientMeta, errorResponses, IdParam, json, jsonBody, Timestamp, text } from "../http/route-kit";
 import type { App, AppEnv, SignedInEnv } from "../http/types";
 import * as apiKeys from "./api-keys";
 
@@ -40,7 +40,7 @@ export function registerApiKeys(app: App) {
         ...errorResponses,
       },
     }),
-    async (c) => c.json(await apiKeys.createApiKey({ ctx: sessionCtx(c), input: c.req.valid("json") }), 201),
+    async (c) => c.json(await apiKeys.createApiKey({ ctx: sessionCtx(c), input: { ...c.req.valid("json"), client: clientMeta(c) } }), 201),
   );
 
   app.openapi(
@@ -64,7 +64,7 @@ export function registerApiKeys(app: App) {
       responses: { 204: { description: "Revoked" }, ...errorResponses },
     }),
     async (c) => {
-      await apiKeys.revokeApiKey({ ctx: sessionCtx(c), input: c.req.valid("param") });
+      await apiKeys.revokeApiKey({ ctx: sessionCtx(c), input: { ...c.req.valid("param"), client: clientMeta(c) } });
       return c.body(null, 204);
     },
   );

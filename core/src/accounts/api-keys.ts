@@ -6,6 +6,7 @@ import { API_KEY_PREFIX } from "../auth/identify";
 import { randomToken, sha256 } from "../auth/secrets";
 import type { Call } from "../context";
 import { notFound } from "../errors";
+import { audit, type ClientMeta } from "./audit";
 
 export interface ApiKeyView {
   id: string;
@@ -30,7 +31,7 @@ const view = (k: typeof schema.apiKeys.$inferSelect): ApiKeyView => ({
 });
 
 /** Creates a key; the plain key is returned here once and never stored. */
-export async function createApiKey({ ctx, input }: Call<{ name: string; scopes: Scope[]; expiresAt?: string }>) {
+export async function createApiKey({ ctx, input }: Call<{ name: string; scopes: Scope[]; expiresAt?: string; client?: ClientMeta }>) {
   const key = randomToken(API_KEY_PREFIX);
   const [row] = await ctx.s.db.primary
     .insert(schema.apiKeys)
@@ -43,7 +44,19 @@ export async function createApiKey({ ctx, input }: Call<{ name: string; scopes: 
       expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
     })
     .returning();
-  return { ...view(row as typeof schema.apiKeys.$inferSelect), key };
+  const created = row as typeof schema.apiKeys.$inferSelect;
+  await audit({
+    ctx,
+    input: {
+      userId: ctx.userId,
+      action: "api_key.created",
+      targetType: "api_key",
+      targetId: created.id,
+      metadata: { scopes: created.scopes },
+      ...input.client,
+    },
+  });
+  return { ...view(created), key };
 }
 
 export async function listApiKeys({ ctx }: Call): Promise<ApiKeyView[]> {
@@ -55,7 +68,7 @@ export async function listApiKeys({ ctx }: Call): Promise<ApiKeyView[]> {
   return rows.map(view);
 }
 
-export async function revokeApiKey({ ctx, input: { id } }: Call<{ id: string }>): Promise<void> {
+export async function revokeApiKey({ ctx, input: { id, client } }: Call<{ id: string; client?: ClientMeta }>): Promise<void> {
   const [row] = await ctx.s.db.primary
     .update(schema.apiKeys)
     .set({ revokedAt: ctx.s.clock() })
@@ -63,4 +76,5 @@ export async function revokeApiKey({ ctx, input: { id } }: Call<{ id: string }>)
     .returning();
   if (!row) throw notFound("API key");
   await ctx.s.kv.del([apiKeyCacheKey(row.keyHash)]);
+  await audit({ ctx, input: { userId: ctx.userId, action: "api_key.revoked", targetType: "api_key", targetId: id, ...client } });
 }

@@ -25,10 +25,19 @@ export async function resolveApiKey({ ctx, input: { presented } }: Call<{ presen
   if (cached !== null) {
     key = cached === "none" ? null : (JSON.parse(cached) as ResolvedKey);
   } else {
+    // A suspended or deleted account's keys stop working with it (suspension clears this cache).
     const [row] = await s.db.primary
-      .select()
+      .select({ id: schema.apiKeys.id, userId: schema.apiKeys.userId, scopes: schema.apiKeys.scopes, expiresAt: schema.apiKeys.expiresAt })
       .from(schema.apiKeys)
-      .where(and(eq(schema.apiKeys.keyHash, hash), isNull(schema.apiKeys.revokedAt)));
+      .innerJoin(schema.users, eq(schema.users.id, schema.apiKeys.userId))
+      .where(
+        and(
+          eq(schema.apiKeys.keyHash, hash),
+          isNull(schema.apiKeys.revokedAt),
+          isNull(schema.users.suspendedAt),
+          isNull(schema.users.deletedAt),
+        ),
+      );
     key = row ? { id: row.id, userId: row.userId, scopes: row.scopes, expiresAt: row.expiresAt?.getTime() ?? null } : null;
     await s.kv.set(apiKeyCacheKey(hash), key ? JSON.stringify(key) : "none", 60);
     if (row) await s.db.primary.update(schema.apiKeys).set({ lastUsedAt: s.clock() }).where(eq(schema.apiKeys.id, row.id));

@@ -9,8 +9,8 @@ import { bumpGalleriesShowing } from "../galleries/galleries";
 import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
-import { quotaExceeded, type Reservation, releaseQuota, reserveQuota } from "./quota";
 import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "./images/derivatives";
+import { quotaExceeded, type Reservation, releaseQuota, reserveQuota } from "./quota";
 
 const f = schema.files;
 export type FileRow = typeof schema.files.$inferSelect;

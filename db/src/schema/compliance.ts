@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigserial, boolean, index, integer, jsonb, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id, userId } from "./columns";
 import { users } from "./users";
@@ -6,17 +7,24 @@ export const auditLog = pgTable(
   "audit_log",
   {
     id: bigserial("id", { mode: "number" }).primaryKey(),
-    // Nullable: failed logins for unknown accounts are audited too.
+    // Whom the event concerns. Nullable: failed logins for unknown accounts are audited too,
+    // and erasure anonymises (tcc_audit_anonymise in 0006_accounts.sql).
     userId: uuid("user_id"),
+    // Who caused it: the user themselves, or an admin for admin actions.
+    actorId: uuid("actor_id"),
     action: text("action").notNull(),
     targetType: text("target_type"),
     targetId: text("target_id"),
     ip: text("ip"),
+    userAgent: text("user_agent"),
     requestId: text("request_id"),
     metadata: jsonb("metadata"),
     createdAt: createdAt(),
   },
-  (t) => [index("audit_log_user_created_idx").on(t.userId, t.createdAt.desc())],
+  (t) => [
+    index("audit_log_user_created_idx").on(t.userId, t.createdAt.desc()),
+    index("audit_log_actor_created_idx").on(t.actorId, t.createdAt.desc()).where(sql`${t.actorId} IS NOT NULL`),
+  ],
 );
 
 /**

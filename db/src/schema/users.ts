@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { check, index, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, deletedAt, id, updatedAt, userId } from "./columns";
 
 export const users = pgTable(
@@ -7,13 +7,19 @@ export const users = pgTable(
   {
     id: id(),
     email: text("email").notNull(),
-    passwordHash: text("password_hash").notNull(),
+    // Null for accounts made through OpenID Connect sign-in.
+    passwordHash: text("password_hash"),
     displayName: text("display_name"),
+    role: text("role", { enum: ["user", "admin"] })
+      .notNull()
+      .default("user"),
+    // A suspended account cannot sign in; its sessions and API keys stop working.
+    suspendedAt: timestamp("suspended_at", { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     deletedAt: deletedAt(),
   },
-  (t) => [uniqueIndex("users_email_lower_uq").on(sql`lower(${t.email})`)],
+  (t) => [uniqueIndex("users_email_lower_uq").on(sql`lower(${t.email})`), check("users_role_check", sql`${t.role} IN ('user', 'admin')`)],
 );
 
 // Opaque refresh tokens, stored only as SHA-256. A family is one login; rotating a token
@@ -55,4 +61,44 @@ export const apiKeys = pgTable(
     createdAt: createdAt(),
   },
   (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash), index("api_keys_user_created_idx").on(t.userId, t.createdAt.desc())],
+);
+
+// One TOTP authenticator per user; the secret is encrypted (core/src/accounts/mfa-crypto.ts).
+export const userMfa = pgTable("user_mfa", {
+  userId: uuid("user_id")
+    .primaryKey()
+    .references(() => users.id, { onDelete: "cascade" }),
+  secret: text("secret").notNull(),
+  confirmedAt: timestamp("confirmed_at", { withTimezone: true }),
+  createdAt: createdAt(),
+});
+
+export const mfaRecoveryCodes = pgTable(
+  "mfa_recovery_codes",
+  {
+    id: id(),
+    userId: userId().references(() => users.id, { onDelete: "cascade" }),
+    codeHash: text("code_hash").notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("mfa_recovery_codes_user_hash_uq").on(t.userId, t.codeHash)],
+);
+
+// An OpenID Connect identity (provider + subject) linked to an account.
+export const userIdentities = pgTable(
+  "user_identities",
+  {
+    id: id(),
+    userId: userId().references(() => users.id, { onDelete: "cascade" }),
+    provider: text("provider").notNull(),
+    subject: text("subject").notNull(),
+    email: text("email"),
+    createdAt: createdAt(),
+    lastLoginAt: timestamp("last_login_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("user_identities_provider_subject_uq").on(t.provider, t.subject),
+    index("user_identities_user_idx").on(t.userId, t.provider),
+  ],
 );
