@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { Call, Ctx, SystemCtx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
 import { withTransaction } from "../db/transaction";
