@@ -24,6 +24,8 @@ import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
+import { registerShared } from "./sharing/shared.routes";
+import { registerShares } from "./sharing/shares.routes";
 
 export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -76,6 +78,8 @@ export function createApp(services: Services): App {
   registerSearch(app);
   registerChat(app);
   registerConversations(app);
+  registerShares(app);
+  registerShared(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -104,7 +104,7 @@ describe("embedded default (PGlite, in-memory cache)", () => {
         });
         const pending = fetch(`${core.url}/v1/auth/register`, { method: "POST", headers: { "content-type": "application/json" }, body });
         await firstPartWritten.promise;
-        await Bun.sleep(200); // the headers reach the server and its handler starts reading
+        await Bun.sleep(1_000); // the headers reach the server and its handler starts reading, even on a loaded machine
         core.proc.kill("SIGTERM");
         signalled.resolve();
         const res = await pending;

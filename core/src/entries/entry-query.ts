@@ -1,6 +1,7 @@
 import { schema } from "@tcc/db";
-import { eq, gte, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
+import { eq, gte, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { sharedEntryIds } from "../sharing/grants";
 
 const e = schema.entries;
 
@@ -66,11 +67,15 @@ export interface EntryFilters {
   from?: string;
   to?: string;
   deleted?: boolean;
+  /** Search only: entries others shared with the user count too (never with `deleted`). */
+  includeShared?: boolean;
 }
 
 /** WHERE conditions shared by list and search; always scoped to the user. */
 export function entryConditions(userId: string, f: EntryFilters): SQL[] {
-  const conds: SQL[] = [eq(e.userId, userId), f.deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt)];
+  const shared = f.includeShared && !f.deleted;
+  const owner = shared ? (or(eq(e.userId, userId), sql`${e.id} in ${sharedEntryIds(userId)}`) as SQL) : eq(e.userId, userId);
+  const conds: SQL[] = [owner, f.deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt)];
   if (f.topicId) conds.push(eq(e.topicId, f.topicId));
   if (f.from) conds.push(gte(e.occurredAt, new Date(f.from)));
   if (f.to) conds.push(lte(e.occurredAt, new Date(f.to)));
@@ -78,7 +83,7 @@ export function entryConditions(userId: string, f: EntryFilters): SQL[] {
   if (tags.length) {
     // Entries carrying every requested tag.
     conds.push(sql`${e.id} in (select et.entry_id from entry_tags et join tags t on t.id = et.tag_id
-      where et.user_id = ${userId} and lower(t.name) in ${tags} group by et.entry_id having count(*) = ${tags.length})`);
+      where ${shared ? sql`et.user_id = ${e.userId}` : sql`et.user_id = ${userId}`} and lower(t.name) in ${tags} group by et.entry_id having count(*) = ${tags.length})`);
   }
   return conds;
 }

@@ -5,7 +5,7 @@ import { ctxOf, ErrorBody, errorResponses, IdParam, json, jsonBody, text, Uuid }
 import type { App } from "../http/types";
 import * as topics from "./topics";
 
-const Topic = z
+export const Topic = z
   .object({
     id: Uuid,
     name: z.string(),

@@ -47,7 +47,7 @@ const toView = (r: TopicRow): TopicView => ({
 
 const duplicate = (name: string) => new AppError("CONFLICT", `A topic named "${name}" already exists`);
 
-async function readTopic(db: Drizzle, userId: string, id: string): Promise<TopicView | null> {
+export async function readTopic(db: Drizzle, userId: string, id: string): Promise<TopicView | null> {
   const [row] = await db
     .select(topicColumns)
     .from(t)

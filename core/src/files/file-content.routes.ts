@@ -22,7 +22,7 @@ const binary = (description: string) => ({
   content: { "application/octet-stream": { schema: z.string().openapi({ format: "binary" }) } },
   description,
 });
-const contentResponses = {
+export const contentResponses = {
   200: binary("The whole file"),
   206: binary("The requested range, with Content-Range"),
   304: { description: "Not modified (If-None-Match matched the ETag)" },
@@ -31,7 +31,7 @@ const contentResponses = {
 };
 
 /** Streams a file or derivative with ETag/304, single Range (206/416), and headers that keep the browser from rendering active content. */
-async function serve<E extends AppEnv>(c: Context<E>, row: Representation) {
+export async function serveFile<E extends AppEnv>(c: Context<E>, row: Representation) {
   const etag = `"${row.sha256}"`;
   const headers: Record<string, string> = {
     ETag: etag,
@@ -70,7 +70,7 @@ export function registerFileContent(app: App) {
     }),
     async (c) => {
       const row = await files.findFile({ ctx: ctxOf(c, "files:read"), input: c.req.valid("param") });
-      return serve(c, representation(row, sizeOf(c.req.valid("query").size)));
+      return serveFile(c, representation(row, sizeOf(c.req.valid("query").size)));
     },
   );
 
@@ -93,7 +93,7 @@ export function registerFileContent(app: App) {
         ctx: { s: c.get("services") },
         input: { id: c.req.valid("param").id, exp, sig, size: sizeOf(size) },
       });
-      return serve(c, representation(row, sizeOf(size)));
+      return serveFile(c, representation(row, sizeOf(size)));
     },
   );
 }

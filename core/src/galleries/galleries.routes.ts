@@ -10,7 +10,7 @@ import { registerPublicGalleries } from "./public-galleries.routes";
 const Visibility = z.enum(["private", "unlisted", "public"]).openapi({ description: "unlisted and public galleries are readable by slug" });
 
 const ItemFile = z.object({ id: Uuid, mime: z.string(), size: z.number().int(), name: z.string().nullable() }).openapi("GalleryItemFile");
-const Item = z
+export const Item = z
   .object({ id: Uuid, fileId: Uuid, caption: z.string().nullable(), position: z.number().int(), file: ItemFile })
   .openapi("GalleryItem");
 

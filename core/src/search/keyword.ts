@@ -23,6 +23,8 @@ export interface SearchHit {
   highlights: { title: string; snippet: string };
   /** Cosine similarity of the entry's best-matching chunk, when vector search found it. */
   similarity?: number;
+  /** The owner's user id, when the entry is someone else's shared with the caller (include=shared). */
+  sharedBy?: string;
 }
 
 export interface SearchPage {
@@ -79,23 +81,32 @@ export async function keywordRanking({
  */
 export async function entriesWithHeadlines({
   ctx,
-  input: { text, ids, snippets = true },
-}: Call<{ text: string; ids: string[]; snippets?: boolean }>) {
-  if (ids.length === 0) return new Map<string, EntryView & { titleHeadline: string; snippet: string }>();
+  input: { text, ids, snippets = true, includeShared = false },
+}: Call<{ text: string; ids: string[]; snippets?: boolean; includeShared?: boolean }>) {
+  if (ids.length === 0) return new Map<string, EntryView & { titleHeadline: string; snippet: string; sharedBy?: string }>();
   const query = tsquery(text);
   const rows = await ctx.s.db
     .read(ctx.userId)
     .select({
       ...entryColumns,
+      ownerId: e.userId,
       titleHeadline: sql<string>`ts_headline(${config}, translate(${e.title}, ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${TITLE_OPTIONS})`,
       snippet: snippets
         ? sql<string>`ts_headline(${config}, translate(left(${e.content}, ${SNIPPET_SOURCE_CHARS}::int), ${HEADLINE_FROM}, ${HEADLINE_TO}), ${query}, ${SNIPPET_OPTIONS})`
         : sql<string>`''`,
     })
     .from(e)
-    .where(and(eq(e.userId, ctx.userId), inArray(e.id, ids)));
+    .where(and(includeShared ? entryConditions(ctx.userId, { includeShared })[0] : eq(e.userId, ctx.userId), inArray(e.id, ids)));
   return new Map(
-    rows.map((r) => [r.id, { ...toView(r), titleHeadline: markHighlights(r.titleHeadline), snippet: markHighlights(r.snippet) }]),
+    rows.map((r) => [
+      r.id,
+      {
+        ...toView(r),
+        titleHeadline: markHighlights(r.titleHeadline),
+        snippet: markHighlights(r.snippet),
+        ...(r.ownerId === ctx.userId ? {} : { sharedBy: r.ownerId }),
+      },
+    ]),
   );
 }
 
@@ -105,13 +116,13 @@ export async function searchKeyword({ ctx, input: q }: Call<SearchQuery>): Promi
   const after = cur ? sql`(${tsRank(q.q)}, ${e.id}) < (${cur.v}::float8, ${cur.id}::uuid)` : undefined;
   const ranked = await keywordRanking({ ctx, input: { query: q, n: q.limit + 1, after } });
   const pageRows = ranked.slice(0, q.limit);
-  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: pageRows.map((r) => r.id) } });
+  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: pageRows.map((r) => r.id), includeShared: q.includeShared } });
   const items: SearchHit[] = [];
   for (const { id, rank } of pageRows) {
     const row = byId.get(id);
     if (!row) continue; // purged between the two queries
-    const { titleHeadline, snippet, ...entry } = row;
-    items.push({ entry, rank: Number(rank), highlights: { title: titleHeadline, snippet } });
+    const { titleHeadline, snippet, sharedBy, ...entry } = row;
+    items.push({ entry, rank: Number(rank), highlights: { title: titleHeadline, snippet }, ...(sharedBy ? { sharedBy } : {}) });
   }
   const last = ranked.length > q.limit ? pageRows[pageRows.length - 1] : undefined;
   return { items, nextCursor: last ? encodeCursor({ v: String(Number(last.rank)), id: last.id }) : null, mode: "keyword" };

@@ -9,6 +9,10 @@ const Mode = z.enum(["keyword", "semantic", "hybrid"]);
 
 const SearchQuery = EntryFilterQuery.extend({
   q: text(500).trim().min(1).openapi({ description: 'Web-search syntax: words, "quoted phrases", OR, -excluded' }),
+  include: z.enum(["shared"]).optional().openapi({
+    description:
+      "shared: entries others shared with you (directly or through a topic) are searched too, by keyword (keyword mode and the keyword half of hybrid); their hits carry sharedBy",
+  }),
   mode: Mode.default("keyword").openapi({
     description:
       "keyword: full-text match, paged by cursor. semantic: nearest in meaning (embeddings), one page. hybrid: both, fused by reciprocal rank, one page; falls back to keyword when the AI gateway is down",
@@ -26,6 +30,7 @@ const SearchHit = z
       .number()
       .optional()
       .openapi({ description: "Cosine similarity of the best-matching chunk, when vector search found the entry" }),
+    sharedBy: z.string().uuid().optional().openapi({ description: "The owner's user id, on entries shared with you (include=shared)" }),
     highlights: z
       .object({
         title: z.string(),
@@ -61,8 +66,11 @@ export function registerSearch(app: App) {
       },
     }),
     async (c) => {
-      const { tag, ...query } = c.req.valid("query");
-      const page = await searchEntries({ ctx: ctxOf(c, "search:read"), input: { ...query, tags: tag } });
+      const { tag, include, ...query } = c.req.valid("query");
+      const page = await searchEntries({
+        ctx: ctxOf(c, "search:read"),
+        input: { ...query, tags: tag, includeShared: include === "shared" },
+      });
       c.header("x-tcc-search-mode", page.mode);
       return c.json(page, 200);
     },

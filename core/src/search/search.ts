@@ -37,12 +37,15 @@ async function nearestEntries(ctx: Ctx, q: SearchQuery, n: number, vector: numbe
 
 export async function searchSemantic({ ctx, input: q }: Call<SearchQuery>): Promise<SearchPage> {
   const hits = await nearestEntries(ctx, q, q.limit, await embedQuery({ ctx, input: { text: q.q } }));
-  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: hits.map((h) => h.entryId), snippets: false } });
+  const byId = await entriesWithHeadlines({
+    ctx,
+    input: { text: q.q, ids: hits.map((h) => h.entryId), snippets: false, includeShared: q.includeShared },
+  });
   const items: SearchHit[] = [];
   for (const hit of hits) {
     const row = byId.get(hit.entryId);
     if (!row) continue; // purged meanwhile
-    const { titleHeadline, snippet: _keywordSnippet, ...entry } = row;
+    const { titleHeadline, snippet: _keywordSnippet, sharedBy: _own, ...entry } = row;
     const similarity = 1 - hit.distance;
     items.push({ entry, rank: similarity, similarity, highlights: { title: titleHeadline, snippet: chunkSnippet(hit.chunk) } });
   }
@@ -96,14 +99,14 @@ export async function hybridWithChunks({
   const top = [...scores.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? 1 : -1)).slice(0, q.limit);
   const keywordIds = new Set(keyword.map((k) => k.id));
   const chunkOf = new Map(nearest.map((h) => [h.entryId, h]));
-  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: top.map(([id]) => id) } });
+  const byId = await entriesWithHeadlines({ ctx, input: { text: q.q, ids: top.map(([id]) => id), includeShared: q.includeShared } });
   const items: SearchHit[] = [];
   for (const [id, score] of top) {
     const row = byId.get(id);
     if (!row) continue;
-    const { titleHeadline, snippet, ...entry } = row;
+    const { titleHeadline, snippet, sharedBy, ...entry } = row;
     const chunk = chunkOf.get(id);
-    const hit: SearchHit = { entry, rank: score, highlights: { title: titleHeadline, snippet } };
+    const hit: SearchHit = { entry, rank: score, highlights: { title: titleHeadline, snippet }, ...(sharedBy ? { sharedBy } : {}) };
     if (chunk) {
       hit.similarity = 1 - chunk.distance;
       // A keyword match shows its marked words; a match by meaning only shows the chunk that matched.
