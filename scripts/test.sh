@@ -12,8 +12,7 @@ bash "$S/install.sh" || { echo "service install failed" >&2; exit 1; }
 trap 'bash "$S/stop.sh" >/dev/null 2>&1' EXIT
 trap 'exit 130' INT TERM
 bash "$S/start.sh" || { echo "service start failed" >&2; exit 1; }
-# TODO(edge): wrangler/workerd for the edge package would start in start.sh
-# (its URL lands in the env file like the others).
+# The edge tests start their own workerd (Miniflare) per test file, in front of their own core.
 set -a
 # shellcheck disable=SC1091
 . "$TCC_SERVICES_DIR/env"   # also sets TCC_TEST_SERVICES_DIR for the tests
@@ -23,8 +22,8 @@ status=0
 if ! node_modules/.bin/biome check .; then
   biome_failed=1; status=1
 fi
-# Strict TypeScript over every package, and the Prometheus alert rules with their unit tests.
-for check in "node_modules/.bin/tsc -p tsconfig.json --noEmit" "node_modules/.bin/tsc -p load-tests/tsconfig.json" "bash deploy/prometheus/check.sh"; do
+# Strict TypeScript over every package (the Worker against the Workers types), and the Prometheus alert rules with their unit tests.
+for check in "node_modules/.bin/tsc -p tsconfig.json --noEmit" "node_modules/.bin/tsc -p edge/tsconfig.json" "node_modules/.bin/tsc -p load-tests/tsconfig.json" "bash deploy/prometheus/check.sh"; do
   if ! $check >/dev/null 2>&1 && ! $check; then
     echo "check failed: $check" >&2; checks_failed=1; status=1
   fi

@@ -154,6 +154,14 @@ export const EnvSchema = z.object({
     .default(5)
     .meta({ description: "failed logins after which an account is locked (per account)" }),
   LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long a locked account refuses logins" }),
+  EDGE_TRUST_SECRET: z.string().min(32).optional().meta({
+    description:
+      "HMAC key (32+ characters) shared with the edge Worker: a request carrying a valid `x-tcc-edge-trust` header is taken as the caller it names without verifying the token again; a forged, stale or replayed one is refused",
+    defaultText: "unset → the header is ignored and every token is verified here",
+  }),
+  EDGE_TRUST_WINDOW_S: z.coerce.number().int().min(1).max(300).default(30).meta({
+    description: "how old (or how far ahead of core's clock) an edge trust header may be; its nonce is remembered in Redis that long",
+  }),
   TRUST_PROXY: bool.meta({
     description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
   }),

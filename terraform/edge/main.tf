@@ -7,6 +7,15 @@ locals {
 
   # Binding names are the edge code's contract; keep them equal to wrangler.toml's.
   rate_limiter_class = "RateLimiter"
+  metrics_class      = "EdgeMetrics"
+
+  # wrangler.toml's top-level [vars] (the settings the Worker reads), so dev and production read
+  # the same names and defaults; CORE_ORIGIN is this root's own variable.
+  wrangler_vars_section = regex("(?s)\\n\\[vars\\]\\n(.*?)\\n\\[", local.wrangler)[0]
+  wrangler_vars = {
+    for m in regexall("(?m)^([A-Z][A-Z0-9_]*)\\s*=\\s*\"([^\"]*)\"", local.wrangler_vars_section) : m[0] => m[1]
+    if m[0] != "CORE_ORIGIN"
+  }
 
   # One route per (zone, pattern), keyed so that adding a pattern never replaces the others.
   routes = merge([
@@ -19,13 +28,6 @@ locals {
   ]...)
 }
 
-# Cache for public reads (gallery pages). Account-wide and eventually consistent, which is
-# acceptable only because nothing in it is private or needs read-your-writes.
-resource "cloudflare_workers_kv_namespace" "public_cache" {
-  account_id = var.cloudflare_account_id
-  title      = "${local.script_name}-public-cache"
-}
-
 resource "cloudflare_workers_script" "edge" {
   account_id         = var.cloudflare_account_id
   script_name        = local.script_name
@@ -34,25 +36,38 @@ resource "cloudflare_workers_script" "edge" {
   content_sha256     = filesha256(var.worker_bundle) # a new bundle is what triggers an upload
   compatibility_date = local.compatibility_date
 
-  bindings = [
-    {
-      type = "plain_text"
-      name = "CORE_ORIGIN"
-      text = var.core_origin
-    },
-    {
-      type         = "kv_namespace"
-      name         = "PUBLIC_CACHE"
-      namespace_id = cloudflare_workers_kv_namespace.public_cache.id
-    },
-    {
-      # The Durable Object namespace for rate limits is created by the migration below,
-      # not by a resource of its own: Cloudflare has no standalone DO namespace API.
-      type       = "durable_object_namespace"
-      name       = "RATE_LIMITER"
-      class_name = local.rate_limiter_class
-    },
-  ]
+  bindings = concat(
+    [
+      {
+        type = "plain_text"
+        name = "CORE_ORIGIN"
+        text = var.core_origin
+      },
+      {
+        # The Durable Object namespaces are created by the migration below, not by resources of
+        # their own: Cloudflare has no standalone DO namespace API.
+        type       = "durable_object_namespace"
+        name       = "RATE_LIMITER"
+        class_name = local.rate_limiter_class
+      },
+      {
+        type       = "durable_object_namespace"
+        name       = "EDGE_METRICS"
+        class_name = local.metrics_class
+      },
+      {
+        type = "secret_text"
+        name = "EDGE_TRUST_SECRET"
+        text = var.edge_trust_secret
+      },
+      {
+        type = "secret_text"
+        name = "EDGE_METRICS_TOKEN"
+        text = var.edge_metrics_token
+      },
+    ],
+    [for name, value in local.wrangler_vars : { type = "plain_text", name = name, text = value }],
+  )
 
   migrations = var.durable_object_migration == null ? null : {
     old_tag            = var.durable_object_migration.old_tag

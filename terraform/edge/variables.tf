@@ -1,5 +1,5 @@
 variable "cloudflare_account_id" {
-  description = "Cloudflare account that owns the Worker, its KV namespace and its Durable Objects."
+  description = "Cloudflare account that owns the Worker and its Durable Objects."
   type        = string
 }
 
@@ -36,7 +36,7 @@ variable "core_origin" {
 }
 
 variable "worker_bundle" {
-  description = "The built edge Worker (ES module), relative to terraform/edge. Produce it with: npx wrangler deploy --dry-run --outdir edge/dist"
+  description = "The built edge Worker (ES module), relative to terraform/edge. Produce it with: npm run build:edge (wrangler deploy --dry-run --outdir edge/dist)"
   type        = string
   default     = "../../edge/dist/index.js"
 }
@@ -56,7 +56,29 @@ variable "durable_object_migration" {
   })
   default = {
     new_tag            = "v1"
-    new_sqlite_classes = ["RateLimiter"]
+    new_sqlite_classes = ["RateLimiter", "EdgeMetrics"]
   }
   nullable = true
+}
+
+variable "edge_trust_secret" {
+  description = "HMAC key of the edge → core trust header: the same value as core's EDGE_TRUST_SECRET (32+ characters)."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.edge_trust_secret) >= 32
+    error_message = "edge_trust_secret must be at least 32 characters, like core's EDGE_TRUST_SECRET."
+  }
+}
+
+variable "edge_metrics_token" {
+  description = "Bearer token of the edge's /__edge/metrics (deploy/prometheus/edge-metrics-token holds the same)."
+  type        = string
+  sensitive   = true
+
+  validation {
+    condition     = length(var.edge_metrics_token) >= 16
+    error_message = "edge_metrics_token must be at least 16 characters."
+  }
 }

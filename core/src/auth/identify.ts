@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import { AppError } from "../errors";
 import type { AppEnv, AuthInfo } from "../http/types";
 import { resolveApiKey } from "./api-key-lookup";
+import { edgeTrusted } from "./edge-trust";
 
 export const API_KEY_PREFIX = "tcc_";
 
@@ -16,11 +17,14 @@ export interface Identity {
 }
 
 /**
- * Who is calling, from `Authorization: Bearer <access JWT | API key>`, without touching Redis
- * for a session token: revocation is checked by the request gate in the same round trip as
+ * Who is calling, from the edge's signed trust header (auth/edge-trust.ts) or else from
+ * `Authorization: Bearer <access JWT | API key>`, without touching Redis for a session token (a trust header's nonce costs one call): revocation is checked by the request gate in the same round trip as
  * the rate limits (see http/protect.ts).
  */
 export async function identify<E extends AppEnv>(c: Context<E>): Promise<Identity> {
+  // The edge already verified this session token and signed who it belongs to.
+  const trusted = await edgeTrusted(c);
+  if (trusted) return { auth: { userId: trusted.userId, scopes: null, sessionId: trusted.sessionId }, denyKey: denyKey(trusted.sessionId) };
   const header = c.req.header("authorization");
   const match = header?.match(/^Bearer\s+(\S+)$/i);
   if (!match) throw new AppError("UNAUTHORIZED", "Missing bearer token", undefined, { "WWW-Authenticate": "Bearer" });
