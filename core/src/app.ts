@@ -6,6 +6,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
+import { registerMfa } from "./accounts/mfa.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -67,6 +68,7 @@ export function createApp(services: Services): App {
   registerAuth(app);
   registerApiKeys(app);
   registerMe(app);
+  registerMfa(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
