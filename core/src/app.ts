@@ -23,6 +23,8 @@ import { registerHealth } from "./http/health.routes";
 import { observe } from "./http/observe";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
+import { registerConsents } from "./privacy/consents.routes";
+import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -82,6 +84,8 @@ export function createApp(services: Services): App {
   registerConversations(app);
   registerShares(app);
   registerShared(app);
+  registerConsents(app);
+  registerExport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
