@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
+import { registerMfa } from "./accounts/mfa.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -19,6 +20,8 @@ import { frame } from "./http/frame";
 import { registerHealth } from "./http/health.routes";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
+import { registerConsents } from "./privacy/consents.routes";
+import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -45,6 +48,7 @@ export function createApp(services: Services): App {
   registerAuth(app);
   registerApiKeys(app);
   registerMe(app);
+  registerMfa(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
@@ -58,6 +62,8 @@ export function createApp(services: Services): App {
   registerConversations(app);
   registerShares(app);
   registerShared(app);
+  registerConsents(app);
+  registerExport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
