@@ -31,7 +31,7 @@ const EntryCreate = z
     title: text(500).min(1),
     content: text(MAX_CONTENT).optional().openapi({ description: "Markdown, up to 1 MiB" }),
     topicId: Uuid.nullable().optional(),
-    tags: Tags.optional().openapi({ description: "Tag names; unknown ones are created" }),
+    tags: Tags.optional().openapi({ description: "Tag names, compared ignoring case (Unicode case folding); unknown ones are created" }),
     occurredAt: Timestamp.optional().openapi({ description: "When it happened; defaults to now (back-dating allowed)" }),
     fileIds: FileIds.optional().openapi({ description: "Your files to attach; in a PATCH, the whole new set" }),
   })

@@ -58,7 +58,7 @@ describe("entries", () => {
       });
       const inserted = new Promise<void>((ready) => {
         void other.begin(async (tx) => {
-          await tx`insert into tags (id, user_id, name) values (${Bun.randomUUIDv7()}, ${u.info.id}, 'contested')`;
+          await tx`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${u.info.id}, 'contested', 'contested')`;
           ready();
           await held;
         });

@@ -29,8 +29,8 @@ export interface NewEntry {
  */
 export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promise<{ view: EntryView; complete: boolean } | null> {
   const names = uniqueTagNames(input.tags);
-  const wanted = JSON.stringify(names.map((name) => ({ id: Bun.randomUUIDv7(), name })));
-  const lower = JSON.stringify(names.map((n) => n.toLowerCase()));
+  // ord keeps uniqueTagNames's order (by key) for the insert: see there why it matters.
+  const wanted = JSON.stringify(names.map(({ name, key }, ord) => ({ id: Bun.randomUUIDv7(), name, key, ord })));
   const files = JSON.stringify(input.fileIds);
   const u = ctx.userId;
   const result = await ctx.s.db.primary.execute(sql`
@@ -45,21 +45,21 @@ export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promi
         and (select count(*)::int from live_files) = ${input.fileIds.length}::int
       returning id, title, content, topic_id, occurred_at, created_at, updated_at, deleted_at
     ),
-    wanted as (select * from jsonb_to_recordset(${wanted}::jsonb) as w(id uuid, name text)),
+    wanted as (select * from jsonb_to_recordset(${wanted}::jsonb) as w(id uuid, name text, key text, ord int)),
     created as (
-      insert into tags (id, user_id, name) select id, ${u}, name from wanted where exists (select 1 from e)
-      on conflict do nothing returning id, name
+      insert into tags (id, user_id, name, name_key) select id, ${u}, name, key from wanted where exists (select 1 from e) order by ord
+      on conflict do nothing returning id, name, name_key
     ),
     found as (
-      select id, name from created
+      select id, name, name_key from created
       union all
-      select t.id, t.name from tags t where t.user_id = ${u} and lower(t.name) in (select jsonb_array_elements_text(${lower}::jsonb))
+      select t.id, t.name, t.name_key from tags t where t.user_id = ${u} and t.name_key in (select key from wanted)
     ),
     linked as (insert into entry_tags (user_id, entry_id, tag_id) select ${u}, e.id, found.id from e, found returning tag_id),
     attached as (insert into entry_files (user_id, entry_id, file_id) select ${u}, e.id, live_files.id from e, live_files)
     select e.id, e.title, e.content, e.topic_id as "topicId", e.occurred_at as "occurredAt", e.created_at as "createdAt",
       e.updated_at as "updatedAt", e.deleted_at as "deletedAt",
-      coalesce((select array_agg(name order by lower(name)) from found), '{}') as tags,
+      coalesce((select array_agg(name order by name_key) from found), '{}') as tags,
       coalesce((select array_agg(id::text order by created_at, id) from live_files), '{}') as "fileIds",
       (select count(*) from linked)::int as "linkedCount"
     from e`);

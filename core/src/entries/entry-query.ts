@@ -1,6 +1,7 @@
 import { schema } from "@tcc/db";
 import { eq, gte, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { nameKey } from "../lib/name-key";
 import { sharedEntryIds } from "../sharing/grants";
 
 const e = schema.entries;
@@ -32,7 +33,7 @@ export const entryColumns = {
   // Qualified by hand: unqualified "id" inside the subquery would bind to tags.id.
   tags: sql<
     string[]
-  >`coalesce((select array_agg(t.name order by lower(t.name)) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = "entries"."id"), '{}')`,
+  >`coalesce((select array_agg(t.name order by t.name_key) from entry_tags et join tags t on t.id = et.tag_id where et.entry_id = "entries"."id"), '{}')`,
   // Soft-deleted files stay linked (uploading the same bytes again brings them back) but are not shown.
   fileIds: sql<
     string[]
@@ -79,11 +80,11 @@ export function entryConditions(userId: string, f: EntryFilters): SQL[] {
   if (f.topicId) conds.push(eq(e.topicId, f.topicId));
   if (f.from) conds.push(gte(e.occurredAt, new Date(f.from)));
   if (f.to) conds.push(lte(e.occurredAt, new Date(f.to)));
-  const tags = [...new Set((f.tags ?? []).map((t) => t.trim().toLowerCase()).filter(Boolean))];
+  const tags = [...new Set((f.tags ?? []).map(nameKey).filter(Boolean))];
   if (tags.length) {
     // Entries carrying every requested tag.
     conds.push(sql`${e.id} in (select et.entry_id from entry_tags et join tags t on t.id = et.tag_id
-      where ${shared ? sql`et.user_id = ${e.userId}` : sql`et.user_id = ${userId}`} and lower(t.name) in ${tags} group by et.entry_id having count(*) = ${tags.length})`);
+      where ${shared ? sql`et.user_id = ${e.userId}` : sql`et.user_id = ${userId}`} and t.name_key in ${tags} group by et.entry_id having count(*) = ${tags.length})`);
   }
   return conds;
 }

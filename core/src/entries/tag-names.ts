@@ -1,16 +1,40 @@
 import { schema, type Tx } from "@tcc/db";
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Call } from "../context";
 import type { InTransaction } from "../db/transaction";
+import { displayName, nameKey } from "../lib/name-key";
 
-/** Tag names as the user typed them, deduplicated case-insensitively, first spelling wins. */
-export function uniqueTagNames(names: string[]): string[] {
-  const seen = new Map<string, string>();
-  for (const raw of names) {
-    const name = raw.trim();
-    if (name && !seen.has(name.toLowerCase())) seen.set(name.toLowerCase(), name);
+export interface TagName {
+  /** As shown: trimmed, NFC, the first spelling given. */
+  name: string;
+  /** As compared (nameKey). */
+  key: string;
+}
+
+// By code point, not UTF-16 unit: one total order for every path that inserts tags.
+const byKey = (a: TagName, b: TagName) => {
+  const x = [...a.key];
+  const y = [...b.key];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
+    if (d) return d;
   }
-  return [...seen.values()];
+  return x.length - y.length;
+};
+
+/**
+ * Tag names as the user typed them, deduplicated by nameKey (first spelling wins), sorted by key.
+ * Every insert of new tags goes in this order, so two requests creating the same new tags wait
+ * for each other instead of deadlocking on the unique index.
+ */
+export function uniqueTagNames(names: string[]): TagName[] {
+  const seen = new Map<string, TagName>();
+  for (const raw of names) {
+    const name = displayName(raw);
+    const key = nameKey(name);
+    if (name && !seen.has(key)) seen.set(key, { name, key });
+  }
+  return [...seen.values()].sort(byKey);
 }
 
 /** Ids of the user's tags with these names, creating the missing ones. */
@@ -19,7 +43,7 @@ async function ensureTags(tx: Tx, userId: string, names: string[]): Promise<stri
   if (unique.length === 0) return [];
   await tx
     .insert(schema.tags)
-    .values(unique.map((name) => ({ userId, name })))
+    .values(unique.map(({ name, key }) => ({ userId, name, nameKey: key })))
     .onConflictDoNothing();
   const rows = await tx
     .select({ id: schema.tags.id })
@@ -28,8 +52,8 @@ async function ensureTags(tx: Tx, userId: string, names: string[]): Promise<stri
       and(
         eq(schema.tags.userId, userId),
         inArray(
-          sql`lower(${schema.tags.name})`,
-          unique.map((n) => n.toLowerCase()),
+          schema.tags.nameKey,
+          unique.map((n) => n.key),
         ),
       ),
     );

@@ -5,6 +5,7 @@ import { isUniqueViolation } from "../db/pg-errors";
 import { withTransaction } from "../db/transaction";
 import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
+import { displayName, nameKey } from "../lib/name-key";
 
 const t = schema.tags;
 const et = schema.entryTags;
@@ -45,12 +46,7 @@ async function readTag(db: Drizzle, userId: string, id: string): Promise<TagView
 /** All the user's tags, alphabetically regardless of case. */
 export async function listTags({ ctx }: Call): Promise<TagView[]> {
   return ctx.s.cache.getOrLoad(ctx.userId, "tags", "", async () => {
-    const rows = await ctx.s.db
-      .read(ctx.userId)
-      .select(tagColumns)
-      .from(t)
-      .where(eq(t.userId, ctx.userId))
-      .orderBy(sql`lower(${t.name})`, t.id);
+    const rows = await ctx.s.db.read(ctx.userId).select(tagColumns).from(t).where(eq(t.userId, ctx.userId)).orderBy(t.nameKey, t.id);
     return rows.map(toView);
   });
 }
@@ -61,11 +57,11 @@ export async function renameTag({ ctx, input: { id, name } }: Call<{ id: string;
   try {
     [row] = await ctx.s.db.primary
       .update(t)
-      .set({ name })
+      .set({ name: displayName(name), nameKey: nameKey(name) })
       .where(and(eq(t.userId, ctx.userId), eq(t.id, id)))
       .returning({ id: t.id });
   } catch (err) {
-    // The unique index on (user_id, lower(name)) decides, so two concurrent renames cannot both win.
+    // The unique index on (user_id, name_key) decides, so two concurrent renames cannot both win.
     if (isUniqueViolation(err)) {
       throw new AppError("CONFLICT", `A tag named "${name}" already exists; merge this tag into it instead (POST /v1/tags/{id}/merge)`);
     }

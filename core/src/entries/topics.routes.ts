@@ -20,7 +20,7 @@ const TopicList = z.object({ items: z.array(Topic) }).openapi("TopicList");
 
 const TopicCreate = z
   .object({
-    name: text(200).trim().min(1).openapi({ description: "Unique per user, ignoring case" }),
+    name: text(200).trim().min(1).openapi({ description: "Unique per user, ignoring case (Unicode case folding) and accent encoding" }),
     description: text(2000).nullable().optional(),
   })
   .strict()

@@ -4,6 +4,7 @@ import type { Call } from "../context";
 import { isUniqueViolation } from "../db/pg-errors";
 import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
+import { displayName, nameKey } from "../lib/name-key";
 
 const t = schema.topics;
 
@@ -56,10 +57,10 @@ export async function readTopic(db: Drizzle, userId: string, id: string): Promis
 }
 
 export async function createTopic({ ctx, input }: Call<TopicInput>): Promise<TopicView> {
-  // The unique index on (user_id, lower(name)) is the check, so concurrent creates cannot both win.
+  // The unique index on (user_id, name_key) is the check, so concurrent creates cannot both win.
   const [row] = await ctx.s.db.primary
     .insert(t)
-    .values({ userId: ctx.userId, name: input.name, description: input.description ?? null })
+    .values({ userId: ctx.userId, name: displayName(input.name), nameKey: nameKey(input.name), description: input.description ?? null })
     .onConflictDoNothing()
     .returning();
   if (!row) throw duplicate(input.name);
@@ -70,12 +71,7 @@ export async function createTopic({ ctx, input }: Call<TopicInput>): Promise<Top
 /** All the user's topics, alphabetically regardless of case. */
 export async function listTopics({ ctx }: Call): Promise<TopicView[]> {
   return ctx.s.cache.getOrLoad(ctx.userId, "topics", "", async () => {
-    const rows = await ctx.s.db
-      .read(ctx.userId)
-      .select(topicColumns)
-      .from(t)
-      .where(eq(t.userId, ctx.userId))
-      .orderBy(sql`lower(${t.name})`, t.id);
+    const rows = await ctx.s.db.read(ctx.userId).select(topicColumns).from(t).where(eq(t.userId, ctx.userId)).orderBy(t.nameKey, t.id);
     return rows.map(toView);
   });
 }
@@ -88,7 +84,10 @@ export async function getTopic({ ctx, input: { id } }: Call<{ id: string }>): Pr
 
 export async function updateTopic({ ctx, input: { id, patch } }: Call<{ id: string; patch: Partial<TopicInput> }>): Promise<TopicView> {
   const set: Partial<typeof t.$inferInsert> = { updatedAt: ctx.s.clock() };
-  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.name !== undefined) {
+    set.name = displayName(patch.name);
+    set.nameKey = nameKey(patch.name);
+  }
   if (patch.description !== undefined) set.description = patch.description;
   let row: { id: string } | undefined;
   try {

@@ -12,11 +12,13 @@ export const topics = pgTable(
     id: id(),
     userId: userId().references(() => users.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
+    // What names are compared by (core/src/lib/name-key.ts): NFC and Unicode case folding.
+    nameKey: text("name_key").notNull(),
     description: text("description"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex("topics_user_name_uq").on(t.userId, sql`lower(${t.name})`)],
+  (t) => [uniqueIndex("topics_user_name_key_uq").on(t.userId, t.nameKey)],
 );
 
 export const entries = pgTable(
@@ -55,9 +57,11 @@ export const tags = pgTable(
     id: id(),
     userId: userId().references(() => users.id, { onDelete: "cascade" }),
     name: text("name").notNull(),
+    // What names are compared by (core/src/lib/name-key.ts): NFC and Unicode case folding.
+    nameKey: text("name_key").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("tags_user_name_uq").on(t.userId, sql`lower(${t.name})`)],
+  (t) => [uniqueIndex("tags_user_name_key_uq").on(t.userId, t.nameKey)],
 );
 
 export const entryTags = pgTable(
