@@ -6,6 +6,7 @@ import { secureHeaders } from "hono/secure-headers";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
+import { registerMfa } from "./accounts/mfa.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -22,6 +23,8 @@ import { registerHealth } from "./http/health.routes";
 import { observe } from "./http/observe";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
+import { registerConsents } from "./privacy/consents.routes";
+import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -67,6 +70,7 @@ export function createApp(services: Services): App {
   registerAuth(app);
   registerApiKeys(app);
   registerMe(app);
+  registerMfa(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
@@ -80,6 +84,8 @@ export function createApp(services: Services): App {
   registerConversations(app);
   registerShares(app);
   registerShared(app);
+  registerConsents(app);
+  registerExport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

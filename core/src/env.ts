@@ -154,6 +154,26 @@ export const EnvSchema = z.object({
     .default(5)
     .meta({ description: "failed logins after which an account is locked (per account)" }),
   LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long a locked account refuses logins" }),
+  MFA_ISSUER: z.string().min(1).max(64).default("TCC Log").meta({ description: "the issuer name authenticator apps show for TOTP codes" }),
+  MFA_ENCRYPTION_KEY: z.string().min(32).optional().meta({
+    description:
+      "key (32+ characters) that encrypts stored TOTP secrets. Every core replica must share it; changing it disables every enrolled authenticator",
+    defaultText: "derived from `FILE_URL_SECRET` (or its generated twin)",
+  }),
+  MFA_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5)
+    .meta({ description: "wrong TOTP or recovery codes after which a user's MFA checks are locked (per user)" }),
+  MFA_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long locked MFA checks refuse codes" }),
+  MFA_CHALLENGE_TTL_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(3600)
+    .default(300)
+    .meta({ description: "how long a sign-in waits for its second factor after the password" }),
   EDGE_TRUST_SECRET: z.string().min(32).optional().meta({
     description:
       "HMAC key (32+ characters) shared with the edge Worker: a request carrying a valid `x-tcc-edge-trust` header is taken as the caller it names without verifying the token again; a forged, stale or replayed one is refused",
