@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { schema } from "@tcc/db";
+import { eq } from "drizzle-orm";
 import { redisHolding, storageHolding, tablesHolding } from "../../test/erasure-scan";
 import { type Client, createHarness, expectValidationError, type Harness } from "../../test/harness";
 import { png } from "../../test/png";
@@ -61,8 +62,8 @@ describe("DELETE /v1/me (erasure)", () => {
     const other = await h.user("bystander");
     const { image, theirs } = await populate(u, other, token);
     const needles = [u.info.id, u.info.email, token];
-    const image0 = (await h.services.db.primary.select().from(schema.files)).find((f) => f.id === image.id);
-    expect(Object.keys((image0?.metadata as { derivatives?: object }).derivatives ?? {}).length).toBeGreaterThan(0);
+    const [image0] = await h.services.db.primary.select().from(schema.files).where(eq(schema.files.id, image.id));
+    expect(Object.keys((image0?.metadata as { derivatives?: object } | undefined)?.derivatives ?? {}).length).toBeGreaterThan(0);
     expect((await tablesHolding(h, needles)).length).toBeGreaterThan(10);
     expect((await storageHolding(h, [u.info.id])).length).toBeGreaterThanOrEqual(4); // 2 files, ≥1 derivative, the archive
     expect((await redisHolding([u.info.id])).length).toBeGreaterThan(0);
