@@ -3,6 +3,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
+import { registerAdmin } from "./accounts/admin.routes";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
@@ -69,6 +70,7 @@ export function createApp(services: Services): App {
   registerApiKeys(app);
   registerMe(app);
   registerMfa(app);
+  registerAdmin(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);

@@ -34,6 +34,7 @@ describe("route policy", () => {
       "GET /v1/public/files/{id}",
       "GET /v1/public/galleries/{slug}",
       "POST /v1/auth/login",
+      "POST /v1/auth/login/mfa",
       "POST /v1/auth/refresh",
       "POST /v1/auth/register",
     ]);
