@@ -24,6 +24,8 @@ import { registerHealth } from "./http/health.routes";
 import { observe } from "./http/observe";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
+import { registerConsents } from "./privacy/consents.routes";
+import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -84,6 +86,8 @@ export function createApp(services: Services): App {
   registerConversations(app);
   registerShares(app);
   registerShared(app);
+  registerConsents(app);
+  registerExport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

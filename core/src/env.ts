@@ -230,7 +230,7 @@ export const EnvSchema = z.object({
     .int()
     .positive()
     .default(5 * 1024 * 1024 * 1024)
-    .meta({ description: "per-user total size of files not deleted (5 GiB)" }),
+    .meta({ description: "per-user total size of files, soft-deleted ones included until purged, and uploads in flight (5 GiB)" }),
   IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000).meta({
     description: "images with more pixels get no derivatives (their facts are still recorded); bounds the memory one image job can take",
   }),
