@@ -31,6 +31,7 @@ describe("route policy", () => {
     }
     expect(guarded).toBeGreaterThan(40);
     expect(open.sort()).toEqual([
+      "GET /v1/public/exports/{id}",
       "GET /v1/public/files/{id}",
       "GET /v1/public/galleries/{slug}",
       "POST /v1/auth/login",
