@@ -22,6 +22,7 @@ import { registerHealth } from "./http/health.routes";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
+import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
@@ -66,6 +67,7 @@ export function createApp(services: Services): App {
   registerShared(app);
   registerConsents(app);
   registerExport(app);
+  registerErasure(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
