@@ -1,8 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
-import { requestId } from "hono/request-id";
-import { secureHeaders } from "hono/secure-headers";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
@@ -17,10 +15,9 @@ import { registerTopics } from "./entries/topics.routes";
 import { registerFiles } from "./files/files.routes";
 import { registerGalleries } from "./galleries/galleries.routes";
 import { registerGalleryPage } from "./galleries/gallery-page.routes";
-import { compressJson } from "./http/compress";
 import { notFoundHandler, onError, validationHook } from "./http/errors";
+import { frame } from "./http/frame";
 import { registerHealth } from "./http/health.routes";
-import { observe } from "./http/observe";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
@@ -34,27 +31,8 @@ export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const { env } = services;
 
-  app.use(requestId({ limitLength: 128 }));
-  app.use(async (c, next) => {
-    c.set("services", services);
-    await next();
-  });
-  app.use(observe());
-  // The headers that matter for a JSON API (OWASP REST cheat sheet); the HTML-page ones are
-  // off because every header costs a write per response.
-  app.use(
-    secureHeaders({
-      crossOriginResourcePolicy: "same-origin",
-      xFrameOptions: "DENY",
-      crossOriginOpenerPolicy: false,
-      originAgentCluster: false,
-      xDnsPrefetchControl: false,
-      xDownloadOptions: false,
-      xPermittedCrossDomainPolicies: false,
-      xXssProtection: false,
-    }),
-  );
-  app.use(compressJson());
+  // Request id, services, security headers, gzip, metrics and the log line: one middleware.
+  app.use(frame(services));
   if (env.CORS_ORIGINS.length) {
     app.use(
       cors({

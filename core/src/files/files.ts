@@ -233,7 +233,7 @@ export async function listFiles({
     return { items: items.map((r) => toView(r.row)), nextCursor: last ? encodeCursor({ v: last.cursorValue, id: last.row.id }) : null };
   };
   if (q.cursor) return load();
-  return ctx.s.cache.getOrLoad(ctx.userId, "files", JSON.stringify(q), load);
+  return ctx.s.cache.getOrLoad(ctx, "files", JSON.stringify(q), load);
 }
 
 /** The caller's live file row; another user's file is missing, like a missing one. */
