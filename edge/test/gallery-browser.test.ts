@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
 import { launchChromium } from "../../core/test/chromium";
 import { png } from "../../core/test/png";
 import { type Edge, startEdge } from "../local/miniflare";
 import { call, type Origin, register, startOrigin, TRUST_SECRET } from "./stack";
+
+// Real core and workerd on a shared machine: a test waits for freshness windows and slow requests.
+setDefaultTimeout(30_000);
 
 /** The two fields read from an <img> (the test's tsconfig has no DOM lib). */
 type Img = { complete: boolean; naturalWidth: number };
