@@ -10,6 +10,8 @@ export interface KV {
   del(keys: string[]): Promise<void>;
   /** Increments and returns the counter; sets the TTL when the key is created. */
   incr(key: string, ttlSeconds?: number): Promise<number>;
+  /** Gives one increment back (a reserved attempt that did not fail); a missing or expired key stays missing. */
+  decr(key: string): Promise<void>;
   /** True when the backing store answers; MemoryKV always does. */
   ping(): Promise<boolean>;
   /** Whether the last command reached the backing store (no I/O). */
@@ -89,6 +91,13 @@ export class MemoryKV implements KV {
       current === null ? (ttlSeconds ? this.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY) : (this.map.get(key) as Slot).expiresAt;
     this.write(key, String(next), expiresAt);
     return next;
+  }
+
+  async decr(key: string) {
+    const current = this.read(key);
+    if (current === null) return;
+    const slot = this.map.get(key) as Slot;
+    slot.value = String(Number(current) - 1);
   }
 
   async ping() {

@@ -121,6 +121,16 @@ export class RedisKV implements KV {
     );
   }
 
+  decr(key: string) {
+    return this.attempt(
+      async () => {
+        // DECR on a key that expired meanwhile would create it with no TTL; only an existing counter goes down.
+        await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end", 1, key);
+      },
+      () => this.fallback.decr(key),
+    );
+  }
+
   async ping() {
     try {
       await this.redis.ping();
