@@ -10,6 +10,11 @@ export interface KV {
   del(keys: string[]): Promise<void>;
   /** Increments and returns the counter; sets the TTL when the key is created. */
   incr(key: string, ttlSeconds?: number): Promise<number>;
+  /**
+   * Deletes every key containing `fragment` (which must not hold glob characters); returns how
+   * many. Walks the whole keyspace: for rare, thorough clean-ups (account erasure), never a request path.
+   */
+  delMatching(fragment: string): Promise<number>;
   /** Gives one increment back (a reserved attempt that did not fail); a missing or expired key stays missing. */
   decr(key: string): Promise<void>;
   /** True when the backing store answers; MemoryKV always does. */
@@ -82,6 +87,12 @@ export class MemoryKV implements KV {
 
   async del(keys: string[]) {
     for (const k of keys) this.map.delete(k);
+  }
+
+  async delMatching(fragment: string) {
+    let n = 0;
+    for (const k of [...this.map.keys()]) if (k.includes(fragment) && this.map.delete(k)) n++;
+    return n;
   }
 
   async incr(key: string, ttlSeconds?: number) {

@@ -110,6 +110,18 @@ export class RedisKV implements KV {
     );
   }
 
+  async delMatching(fragment: string) {
+    if (/[*?[\]\\]/.test(fragment)) throw new Error("delMatching: glob characters in the fragment");
+    let n = await this.fallback.delMatching(fragment);
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `*${fragment}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) n += await this.redis.unlink(...keys);
+    } while (cursor !== "0");
+    return n;
+  }
+
   incr(key: string, ttlSeconds?: number) {
     return this.attempt(
       async () => {
