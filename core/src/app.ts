@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
+import { registerAdmin } from "./accounts/admin.routes";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
@@ -51,6 +52,7 @@ export function createApp(services: Services): App {
   registerApiKeys(app);
   registerMe(app);
   registerMfa(app);
+  registerAdmin(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
