@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { schema } from "@tcc/db";
 import { strFromU8 } from "fflate";
 import { exportArchive, jsonOf } from "../../test/export-archive";
 import { createHarness, expectValidationError, type Harness } from "../../test/harness";
@@ -74,6 +75,20 @@ describe("GDPR export", () => {
     // Parallel requests may see the first finish and start a second, but never two at once.
     expect(ids.size).toBeLessThanOrEqual(2);
     expect(await Promise.all(finished)).toEqual([...ids].map(() => "ready"));
+  });
+
+  test("an export whose job was lost (queued long ago) no longer blocks a new one", async () => {
+    const u = await h.user();
+    const [stale] = await h.services.db.primary
+      .insert(schema.dataExports)
+      .values({ userId: u.info.id, status: "queued", createdAt: new Date(Date.now() - 2 * 3600_000) })
+      .returning();
+    const fresh = await u.post("/v1/me/export");
+    expect(fresh.status).toBe(202);
+    expect(fresh.body.id).not.toBe(stale!.id);
+    expect((await u.get(`/v1/me/export/${stale!.id}`)).body.status).toBe("failed");
+    await h.services.jobs.drain("exports");
+    expect((await u.get(`/v1/me/export/${fresh.body.id}`)).body.status).toBe("ready");
   });
 
   test("the link is signed and expires; another user's export is 404; bad ids are 400", async () => {

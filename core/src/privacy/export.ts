@@ -13,6 +13,11 @@ export const EXPORTS_QUEUE = "exports";
 export const EXPORT_ATTEMPTS = 3;
 /** A download link works this long; asking for the export's status again gives a fresh one. */
 export const EXPORT_URL_TTL_S = 3600;
+/**
+ * An export still queued or running after this long lost its job (a restart of the embedded
+ * default's in-memory queue, a crash mid-run): it is marked failed and no longer blocks a new one.
+ */
+export const EXPORT_STALE_S = 30 * 60;
 /** A finished archive is kept this long, then refused (and its bytes removed at the user's next export). */
 export const EXPORT_RETENTION_S = 7 * 24 * 3600;
 
@@ -72,7 +77,14 @@ export async function requestExport({ ctx, input }: Call<{ client?: ClientMeta }
       .from(x)
       .where(and(eq(x.userId, ctx.userId), inArray(x.status, ["queued", "running"])))
       .limit(1);
-    if (pending) return { row: pending, created: false };
+    const staleBefore = new Date(ctx.s.clock().getTime() - EXPORT_STALE_S * 1000);
+    if (pending && pending.createdAt > staleBefore) return { row: pending, created: false };
+    if (pending) {
+      await tx
+        .update(x)
+        .set({ status: "failed", error: "The export was interrupted; ask for a new one", finishedAt: ctx.s.clock() })
+        .where(eq(x.id, pending.id));
+    }
     const [row] = await tx.insert(x).values({ userId: ctx.userId, createdAt: ctx.s.clock() }).returning();
     const job: ExportJob = { exportId: (row as typeof x.$inferSelect).id, userId: ctx.userId };
     await onCommit(ctx, () => ctx.s.jobs.enqueue(EXPORTS_QUEUE, job, { jobId: job.exportId }));
