@@ -289,7 +289,7 @@ function stringFor(r: Rng, s: Schema, pools: Pools, name?: string): string {
 }
 
 /** A query or path value as sent on the wire: percent-encoded, or raw hostile escapes. */
-export function wireValue(r: Rng, v: unknown): string {
+export function wireValue(v: unknown): string {
   if (v instanceof Escaped) return v.wire;
   const text = typeof v === "string" ? v : v instanceof Raw ? v.text : JSON.stringify(v);
   try {

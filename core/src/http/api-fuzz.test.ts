@@ -174,8 +174,8 @@ function build(r: Rng, path: string, op: Operation, w: Awaited<ReturnType<typeof
   const query: string[] = [];
   const headers: Record<string, string> = {};
   for (const [p, v] of values) {
-    if (p.in === "path") url = url.replace(`{${p.name}}`, wireValue(r, v));
-    else if (p.in === "query") query.push(`${p.name}=${wireValue(r, v)}`);
+    if (p.in === "path") url = url.replace(`{${p.name}}`, wireValue(v));
+    else if (p.in === "query") query.push(`${p.name}=${wireValue(v)}`);
     // Only what fetch can send in a header: Latin-1, no line breaks or NUL.
     else
       headers[p.name] = String(v instanceof Raw ? v.text : typeof v === "string" ? v : JSON.stringify(v)).replace(

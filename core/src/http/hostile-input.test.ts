@@ -62,6 +62,14 @@ describe("timestamps Postgres or JavaScript would refuse are 400s, not 500s", ()
   });
 });
 
+describe("ids that name nothing are 4xx, not foreign-key 500s", () => {
+  test("a gallery cover that is no file at all", async () => {
+    const { body: gallery } = await u.post("/v1/galleries", { title: "covered" });
+    expectInvalid(await u.patch(`/v1/galleries/${gallery.id}`, { coverFileId: crypto.randomUUID() }), "coverFileId");
+    expect((await u.get(`/v1/galleries/${gallery.id}`)).body.coverFileId).toBeNull();
+  });
+});
+
 describe("cursors that decode to values SQL would refuse are 400s", () => {
   const badTimes = [
     "0000-01-01T00:00:00.000000Z",
