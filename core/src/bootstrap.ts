@@ -12,7 +12,7 @@ import { registerJobs } from "./job-handlers";
 import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
 import { type KV, MemoryKV } from "./lib/kv";
-import { createLogger, type Logger } from "./lib/logger";
+import { createLogger, createRequestLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
@@ -143,6 +143,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     jobs,
     fileUrlSecret: loadFileUrlSecret({ secret: env.FILE_URL_SECRET, dataDir: env.DATA_DIR }),
     logger,
+    requestLog: createRequestLogger(env.LOG_LEVEL),
     metrics,
     clock: () => new Date(),
   };

@@ -8,7 +8,7 @@ import type { KV } from "./lib/kv";
 import type { Logger } from "./lib/logger";
 import type { Metrics } from "./lib/metrics";
 import type { RateLimiter } from "./lib/rate-limit";
-import type { ReadCache } from "./lib/read-cache";
+import type { CacheStamp, ReadCache } from "./lib/read-cache";
 import type { ObjectStorage } from "./storage";
 
 /** Everything a request handler may touch, built once by main.ts (or by a test harness). */
@@ -37,6 +37,8 @@ export interface Services {
   /** HMAC key for signed, expiring file download URLs. */
   fileUrlSecret: string;
   logger: Logger;
+  /** The one line per request: unredacted fixed fields, written in batches (lib/logger.ts). */
+  requestLog: Logger;
   metrics: Metrics;
   clock: () => Date;
 }
@@ -67,6 +69,8 @@ export interface SystemCtx {
 /** What a service function knows about a call on behalf of a user: everything it touches is theirs. */
 export interface Ctx extends SystemCtx {
   userId: string;
+  /** The user's read-cache versions as the request gate read them (ReadCache uses them for a moment). */
+  cacheStamp?: CacheStamp | null;
 }
 
 /**

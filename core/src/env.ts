@@ -154,6 +154,26 @@ export const EnvSchema = z.object({
     .default(5)
     .meta({ description: "failed logins after which an account is locked (per account)" }),
   LOGIN_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long a locked account refuses logins" }),
+  MFA_ISSUER: z.string().min(1).max(64).default("TCC Log").meta({ description: "the issuer name authenticator apps show for TOTP codes" }),
+  MFA_ENCRYPTION_KEY: z.string().min(32).optional().meta({
+    description:
+      "key (32+ characters) that encrypts stored TOTP secrets. Every core replica must share it; changing it disables every enrolled authenticator",
+    defaultText: "derived from `FILE_URL_SECRET` (or its generated twin)",
+  }),
+  MFA_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5)
+    .meta({ description: "wrong TOTP or recovery codes after which a user's MFA checks are locked (per user)" }),
+  MFA_LOCKOUT_S: z.coerce.number().int().positive().default(900).meta({ description: "how long locked MFA checks refuse codes" }),
+  MFA_CHALLENGE_TTL_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(3600)
+    .default(300)
+    .meta({ description: "how long a sign-in waits for its second factor after the password" }),
   EDGE_TRUST_SECRET: z.string().min(32).optional().meta({
     description:
       "HMAC key (32+ characters) shared with the edge Worker: a request carrying a valid `x-tcc-edge-trust` header is taken as the caller it names without verifying the token again; a forged, stale or replayed one is refused",
@@ -162,6 +182,22 @@ export const EnvSchema = z.object({
   EDGE_TRUST_WINDOW_S: z.coerce.number().int().min(1).max(300).default(30).meta({
     description: "how old (or how far ahead of core's clock) an edge trust header may be; its nonce is remembered in Redis that long",
   }),
+  GALLERY_PASSWORD_MAX_FAILURES: z.coerce.number().int().positive().default(30).meta({
+    description:
+      "wrong passwords a shared gallery takes per `GALLERY_PASSWORD_WINDOW_S`, from everyone, before it answers 429 (each one is an argon2 check)",
+  }),
+  GALLERY_PASSWORD_IP_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .meta({ description: "wrong gallery passwords one client address may send per `GALLERY_PASSWORD_WINDOW_S`, over all galleries" }),
+  GALLERY_PASSWORD_WINDOW_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(900)
+    .meta({ description: "the window of both gallery password limits, from the first failure" }),
   TRUST_PROXY: bool.meta({
     description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
   }),
@@ -210,7 +246,7 @@ export const EnvSchema = z.object({
     .int()
     .positive()
     .default(5 * 1024 * 1024 * 1024)
-    .meta({ description: "per-user total size of files not deleted (5 GiB)" }),
+    .meta({ description: "per-user total size of files, soft-deleted ones included until purged, and uploads in flight (5 GiB)" }),
   IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000).meta({
     description: "images with more pixels get no derivatives (their facts are still recorded); bounds the memory one image job can take",
   }),

@@ -1,6 +1,7 @@
 import type { Services } from "./context";
 import { makeDerivatives } from "./files/images/derivative-job";
 import { IMAGES_QUEUE, type ImageJob } from "./files/images/derivatives";
+import { EXPORT_ATTEMPTS, EXPORTS_QUEUE, type ExportJob, runExport } from "./privacy/export";
 import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "./search/embeddings";
 
 /**
@@ -20,4 +21,10 @@ export function registerJobs(s: Services): void {
     },
     { concurrency: s.env.EMBEDDING_CONCURRENCY, attempts: 6, backoffMs: 2_000 },
   );
+  // One archive at a time per process: it reads every row and byte of a user.
+  s.jobs.handle<ExportJob>(EXPORTS_QUEUE, (job, info) => runExport({ ctx: { s }, input: job, info }), {
+    concurrency: 1,
+    attempts: EXPORT_ATTEMPTS,
+    backoffMs: 5_000,
+  });
 }

@@ -5,7 +5,7 @@ import { Glob } from "bun";
 
 // The folder rules of core/src, checked on the import statements themselves.
 const SRC = import.meta.dir;
-const DOMAINS = ["accounts", "entries", "files", "galleries", "search", "chat", "sharing"];
+const DOMAINS = ["accounts", "entries", "files", "galleries", "search", "chat", "sharing", "privacy"];
 const INFRASTRUCTURE = ["http", "auth", "db", "lib", "jobs", "storage", "ai", "env.ts", "errors.ts", "context.ts"];
 /** The composition root: it wires domains into the app and the processes, and nothing imports it back. */
 const COMPOSITION = ["app.ts", "bootstrap.ts", "main.ts", "job-handlers.ts", "startup-sweeps.ts", "cli"];

@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cpuSeconds } from "./cpu";
 
 export interface WrkResult {
   name: string;
@@ -8,6 +9,9 @@ export interface WrkResult {
   p50Ms: number;
   p99Ms: number;
   errors: number;
+  requests: number;
+  /** CPU microseconds per request spent by each measured process group (see `cpu`). */
+  cpuUs: Record<string, number>;
 }
 
 export interface WrkRun {
@@ -19,6 +23,8 @@ export interface WrkRun {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Process groups whose CPU time is measured over the run, e.g. { core: () => [pid] }. */
+  cpu?: Record<string, () => number[]>;
 }
 
 const toMs = (v: string) => {
@@ -37,16 +43,21 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   if (run.body) lines.push(`wrk.body = ${JSON.stringify(run.body)}`);
   writeFileSync(script, `${lines.join("\n")}\n`);
   const args = ["wrk", "--latency", `-t${run.threads ?? 2}`, `-c${run.connections ?? 64}`, `-d${run.seconds ?? 8}s`, "-s", script, run.url];
+  const before = cpuSeconds(run.cpu ?? {});
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
+  const after = cpuSeconds(run.cpu ?? {});
   const rps = Number(out.match(/Requests\/sec:\s+([\d.]+)/)?.[1] ?? 0);
   const p50 = toMs(out.match(/\s50%\s+(\S+)/)?.[1] ?? "");
   const p99 = toMs(out.match(/\s99%\s+(\S+)/)?.[1] ?? "");
   const non2xx = Number(out.match(/Non-2xx or 3xx responses:\s+(\d+)/)?.[1] ?? 0);
   const sock = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
-  return { name: run.name, rps, p50Ms: p50, p99Ms: p99, errors };
+  const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
+  const cpuUs: Record<string, number> = {};
+  for (const k of Object.keys(before)) cpuUs[k] = requests ? (((after[k] ?? 0) - (before[k] ?? 0)) * 1e6) / requests : Number.NaN;
+  return { name: run.name, rps, p50Ms: p50, p99Ms: p99, errors, requests, cpuUs };
 }
 
 export function printTable(results: WrkResult[], baseline: WrkResult, extra: Record<string, string> = {}) {
@@ -57,6 +68,7 @@ export function printTable(results: WrkResult[], baseline: WrkResult, extra: Rec
     "p99 ms": r.p99Ms.toFixed(2),
     "vs bare": `${((r.rps / baseline.rps) * 100).toFixed(1)}%`,
     errors: String(r.errors),
+    ...Object.fromEntries(Object.entries(r.cpuUs).map(([k, us]) => [`${k} µs/req`, us.toFixed(0)])),
   }));
   console.table(rows);
   for (const [k, v] of Object.entries(extra)) console.log(`${k}: ${v}`);

@@ -5,12 +5,15 @@ import { sha256 } from "../auth/secrets";
 import type { Call, SystemCtx } from "../context";
 import { AppError } from "../errors";
 import { audit, type ClientMeta } from "./audit";
+import { completeChallenge, createChallenge, type MfaChallenge } from "./mfa-challenge";
+import { mfaEnabled, type SecondFactor } from "./mfa-factors";
 import { startSession, type TokenPair } from "./sessions";
 
 export interface PublicUser {
   id: string;
   email: string;
   displayName: string | null;
+  role: "user" | "admin";
   createdAt: string;
 }
 
@@ -18,6 +21,7 @@ const toPublic = (u: typeof schema.users.$inferSelect): PublicUser => ({
   id: u.id,
   email: u.email,
   displayName: u.displayName,
+  role: u.role,
   createdAt: u.createdAt.toISOString(),
 });
 
@@ -54,7 +58,7 @@ const failureKey = (email: string) => `tcc:lf:${sha256(email)}`;
 export async function login({
   ctx,
   input: { client: meta, ...input },
-}: Call<{ email: string; password: string; client: ClientMeta }, SystemCtx>): Promise<{ user: PublicUser } & TokenPair> {
+}: Call<{ email: string; password: string; client: ClientMeta }, SystemCtx>): Promise<({ user: PublicUser } & TokenPair) | MfaChallenge> {
   const { s } = ctx;
   const email = normaliseEmail(input.email);
   const key = failureKey(email);
@@ -77,8 +81,22 @@ export async function login({
     throw new AppError("UNAUTHORIZED", "Email or password is incorrect");
   }
   await s.security.del([key]);
+  if (user.suspendedAt) {
+    await audit({ ctx, input: { userId: user.id, action: "auth.login_refused", metadata: { reason: "suspended" }, ...meta } });
+    throw new AppError("FORBIDDEN", "This account is suspended");
+  }
+  if (await mfaEnabled(ctx, user.id)) return createChallenge({ ctx, input: { userId: user.id, via: "password", client: meta } });
   await audit({ ctx, input: { userId: user.id, action: "auth.login", ...meta } });
   return { user: toPublic(user), ...(await startSession({ ctx, input: { userId: user.id, client: meta } })) };
+}
+
+/** The second step of a sign-in with MFA on: the challenge from the first step and a code. */
+export async function loginWithSecondFactor({
+  ctx,
+  input,
+}: Call<SecondFactor & { mfaToken: string; client: ClientMeta }, SystemCtx>): Promise<{ user: PublicUser } & TokenPair> {
+  const { userId, ...tokens } = await completeChallenge({ ctx, input });
+  return { user: await me({ ctx: { ...ctx, userId } }), ...tokens };
 }
 
 export async function me({ ctx: { s, userId } }: Call): Promise<PublicUser> {

@@ -11,9 +11,29 @@ const Email = z.string().trim().email().max(254);
 // OWASP: at least 8; the upper bound keeps hashing cost bounded.
 const Password = text(256).min(8);
 
-const User = z.object({ id: z.string(), email: z.string(), displayName: z.string().nullable(), createdAt: z.string() }).openapi("User");
+export const User = z
+  .object({ id: z.string(), email: z.string(), displayName: z.string().nullable(), role: z.enum(["user", "admin"]), createdAt: z.string() })
+  .openapi("User");
 const Tokens = z.object({ accessToken: z.string(), refreshToken: z.string(), tokenType: z.literal("Bearer"), expiresIn: z.number() });
-const Session = Tokens.extend({ user: User }).openapi("Session");
+export const Session = Tokens.extend({ user: User }).openapi("Session");
+export const MfaChallenge = z
+  .object({
+    mfaRequired: z.literal(true),
+    mfaToken: z.string().openapi({ description: "Send it to POST /v1/auth/login/mfa with a code" }),
+    methods: z.tuple([z.literal("totp"), z.literal("recovery_code")]),
+    expiresIn: z.number().int(),
+  })
+  .openapi("MfaChallenge");
+export const SecondFactor = {
+  code: z
+    .string()
+    .regex(/^\d{6}$/, "must be 6 digits")
+    .optional()
+    .openapi({ description: "The current code of the authenticator app" }),
+  recoveryCode: text(32).min(1).optional().openapi({ description: "One of the recovery codes (each works once)" }),
+};
+/** Exactly one of code and recoveryCode. */
+export const oneFactor = (v: { code?: string; recoveryCode?: string }) => (v.code === undefined) !== (v.recoveryCode === undefined);
 
 const tags = ["auth"];
 
@@ -39,10 +59,34 @@ export function registerAuth(app: App) {
       tags,
       ...policy.credentials,
       request: jsonBody(z.object({ email: Email, password: text(256).min(1) }).strict()),
-      responses: { 200: json(Session, "Signed in"), ...errorResponses },
+      responses: {
+        200: json(z.union([Session, MfaChallenge]), "Signed in, or (MFA on) a challenge to complete at /v1/auth/login/mfa"),
+        ...errorResponses,
+      },
     }),
     async (c) =>
       c.json(await accounts.login({ ctx: { s: c.get("services") }, input: { ...c.req.valid("json"), client: clientMeta(c) } }), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/auth/login/mfa",
+      tags,
+      ...policy.credentials,
+      request: jsonBody(
+        z
+          .object({ mfaToken: z.string().min(1).max(200), ...SecondFactor })
+          .strict()
+          .refine(oneFactor, { message: "send exactly one of code and recoveryCode", path: ["code"] }),
+      ),
+      responses: { 200: json(Session, "Signed in"), ...errorResponses },
+    }),
+    async (c) =>
+      c.json(
+        await accounts.loginWithSecondFactor({ ctx: { s: c.get("services") }, input: { ...c.req.valid("json"), client: clientMeta(c) } }),
+        200,
+      ),
   );
 
   app.openapi(

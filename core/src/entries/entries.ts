@@ -98,7 +98,7 @@ export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<Ent
 }
 
 export async function getEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<EntryView> {
-  const view = await ctx.s.cache.getOrLoad(ctx.userId, "entry", id, () => readOne(ctx, id, false));
+  const view = await ctx.s.cache.getOrLoad(ctx, "entry", id, () => readOne(ctx, id, false));
   if (!view) throw notFound("Entry");
   return view;
 }
@@ -121,7 +121,7 @@ export async function listEntries({ ctx, input: q }: Call<ListQuery>): Promise<{
   };
   // Only first pages are cached: they are what clients poll, and deep pages are rarely repeated.
   if (q.cursor) return load();
-  return ctx.s.cache.getOrLoad(ctx.userId, "entries", JSON.stringify(q), load);
+  return ctx.s.cache.getOrLoad(ctx, "entries", JSON.stringify(q), load);
 }
 
 export async function updateEntry({ ctx, input: { id, patch } }: Call<{ id: string; patch: Partial<EntryInput> }>): Promise<EntryView> {

@@ -100,11 +100,11 @@ export async function listLinks({ ctx, input: q }: Call<LinkListQuery>): Promise
   };
   // As for entries, only first pages are cached.
   if (q.cursor) return load();
-  return ctx.s.cache.getOrLoad(ctx.userId, "links", JSON.stringify(q), load);
+  return ctx.s.cache.getOrLoad(ctx, "links", JSON.stringify(q), load);
 }
 
 export async function getLink({ ctx, input: { id } }: Call<{ id: string }>): Promise<LinkView> {
-  const view = await ctx.s.cache.getOrLoad(ctx.userId, "link", id, async () => {
+  const view = await ctx.s.cache.getOrLoad(ctx, "link", id, async () => {
     const [row] = await ctx.s.db
       .read(ctx.userId)
       .select(linkColumns)

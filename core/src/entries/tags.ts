@@ -45,7 +45,7 @@ async function readTag(db: Drizzle, userId: string, id: string): Promise<TagView
 
 /** All the user's tags, alphabetically regardless of case. */
 export async function listTags({ ctx }: Call): Promise<TagView[]> {
-  return ctx.s.cache.getOrLoad(ctx.userId, "tags", "", async () => {
+  return ctx.s.cache.getOrLoad(ctx, "tags", "", async () => {
     const rows = await ctx.s.db.read(ctx.userId).select(tagColumns).from(t).where(eq(t.userId, ctx.userId)).orderBy(t.nameKey, t.id);
     return rows.map(toView);
   });

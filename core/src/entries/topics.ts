@@ -70,14 +70,14 @@ export async function createTopic({ ctx, input }: Call<TopicInput>): Promise<Top
 
 /** All the user's topics, alphabetically regardless of case. */
 export async function listTopics({ ctx }: Call): Promise<TopicView[]> {
-  return ctx.s.cache.getOrLoad(ctx.userId, "topics", "", async () => {
+  return ctx.s.cache.getOrLoad(ctx, "topics", "", async () => {
     const rows = await ctx.s.db.read(ctx.userId).select(topicColumns).from(t).where(eq(t.userId, ctx.userId)).orderBy(t.nameKey, t.id);
     return rows.map(toView);
   });
 }
 
 export async function getTopic({ ctx, input: { id } }: Call<{ id: string }>): Promise<TopicView> {
-  const view = await ctx.s.cache.getOrLoad(ctx.userId, "topic", id, () => readTopic(ctx.s.db.read(ctx.userId), ctx.userId, id));
+  const view = await ctx.s.cache.getOrLoad(ctx, "topic", id, () => readTopic(ctx.s.db.read(ctx.userId), ctx.userId, id));
   if (!view) throw notFound("Topic");
   return view;
 }

@@ -74,9 +74,12 @@ async function handleUpload(c: Context<AppEnv & SignedInEnv>, kind: "multipart" 
     if (!declaredType) throw new AppError("UNSUPPORTED_MEDIA_TYPE", "PUT /v1/files needs the file's Content-Type");
     input = { body: raw, declaredType, name: sanitizeName(c.req.query("name")) };
   }
+  // The request's length bounds the file's: the quota reserved while it streams (none: all the room left).
+  const length = Number(c.req.header("content-length") ?? Number.NaN);
+  const declaredLength = Number.isSafeInteger(length) && length >= 0 ? length : null;
   const { file, created } = await files.upload({
     ctx,
-    input: { ...input, keepLocation: keepLocation === "true", signal: c.req.raw.signal },
+    input: { ...input, keepLocation: keepLocation === "true", declaredLength, signal: c.req.raw.signal },
   });
   return c.json(file, created ? 201 : 200);
 }

@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { Call, Ctx, SystemCtx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
 import { withTransaction } from "../db/transaction";
@@ -10,6 +10,7 @@ import { encodeCursor } from "../lib/cursor";
 import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/sniff";
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
 import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "./images/derivatives";
+import { quotaExceeded, type Reservation, releaseQuota, reserveQuota } from "./quota";
 
 const f = schema.files;
 export type FileRow = typeof schema.files.$inferSelect;
@@ -32,6 +33,8 @@ export interface UploadInput {
   name: string | null;
   /** Keep EXIF GPS in the served image derivatives (default: stripped). */
   keepLocation?: boolean;
+  /** The request's Content-Length, when it had one: the quota reserved while streaming. */
+  declaredLength?: number | null;
   signal?: AbortSignal;
 }
 
@@ -48,29 +51,25 @@ export const toView = (r: FileRow): FileView => ({
 /** Content addressing: one object per user and content. */
 export const storageKey = (userId: string, sha256: string) => `users/${userId}/${sha256}`;
 
-async function usedBytes(ctx: Ctx): Promise<number> {
-  const [row] = await ctx.s.db.primary
-    .select({ used: sql<string>`coalesce(sum(${f.size}), 0)` })
-    .from(f)
-    .where(and(eq(f.userId, ctx.userId), isNull(f.deletedAt)));
-  return Number(row?.used ?? 0);
-}
-
-const quotaExceeded = (quota: number, used: number) =>
-  new AppError("PAYLOAD_TOO_LARGE", `Upload would exceed your storage quota of ${quota} bytes`, { quotaBytes: quota, usedBytes: used });
-
 /**
  * Streams an upload into storage: sniffed from its first bytes, refused early if a declared image
- * type lies, metered against the per-file limit and the user's remaining quota, hashed on the way.
+ * type lies, metered against the per-file limit and the quota reserved for it, hashed on the way.
  * The bytes land under a staging key and move to `users/<id>/<sha256>` only once the hash is known;
  * every failure removes what was written, and the row is only inserted after the bytes are in place.
+ * The reservation is released only after the row exists, so the quota never undercounts.
  */
 export async function upload({ ctx, input }: Call<UploadInput>): Promise<{ file: FileView; created: boolean }> {
+  const reservation = await reserveQuota({ ctx, input: { declared: input.declaredLength ?? null } });
+  try {
+    return await store(ctx, input, reservation);
+  } finally {
+    await releaseQuota({ ctx, input: { id: reservation.id } });
+  }
+}
+
+async function store(ctx: Ctx, input: UploadInput, reservation: Reservation): Promise<{ file: FileView; created: boolean }> {
   const { env, storage } = ctx.s;
-  const used = await usedBytes(ctx);
-  const room = env.USER_QUOTA_BYTES - used;
-  if (room <= 0) throw quotaExceeded(env.USER_QUOTA_BYTES, used);
-  const maxBytes = Math.min(env.MAX_FILE_BYTES, room);
+  const maxBytes = reservation.bytes;
 
   const { head, body } = await peek(input.body, SNIFF_BYTES);
   // Refused rather than stored: an empty upload is nearly always a client that forgot the body.
@@ -87,7 +86,11 @@ export async function upload({ ctx, input }: Call<UploadInput>): Promise<{ file:
   try {
     put = await storage.put(staging, body, { maxBytes, signal: input.signal, contentType: mime });
   } catch (err) {
-    if (err instanceof ObjectTooLargeError && maxBytes < env.MAX_FILE_BYTES) throw quotaExceeded(env.USER_QUOTA_BYTES, used);
+    if (err instanceof ObjectTooLargeError && maxBytes < env.MAX_FILE_BYTES) {
+      // Over the room reserved: over the quota, unless a declared length was simply too small.
+      if (input.declaredLength == null || maxBytes < input.declaredLength)
+        throw quotaExceeded(env.USER_QUOTA_BYTES, reservation.usedBefore);
+    }
     throw err;
   }
   try {
@@ -230,7 +233,7 @@ export async function listFiles({
     return { items: items.map((r) => toView(r.row)), nextCursor: last ? encodeCursor({ v: last.cursorValue, id: last.row.id }) : null };
   };
   if (q.cursor) return load();
-  return ctx.s.cache.getOrLoad(ctx.userId, "files", JSON.stringify(q), load);
+  return ctx.s.cache.getOrLoad(ctx, "files", JSON.stringify(q), load);
 }
 
 /** The caller's live file row; another user's file is missing, like a missing one. */

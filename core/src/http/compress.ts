@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { GZIP_ETAG_SUFFIX } from "../lib/http-file";
 import type { AppEnv } from "./types";
 
@@ -19,30 +19,28 @@ function keepGzipTag(ifNoneMatch: string | undefined, headers: Headers): void {
 }
 
 /**
- * gzip for JSON responses of 1 KiB or more when the client accepts it. Synchronous and
- * whole-body (Bun.gzipSync): API responses are bounded by page size, and a small body also
- * keeps Bun's HTTP writer on its fast path, which large bodies (over ~16 KiB) fall off.
+ * gzip for JSON responses of 1 KiB or more when the client accepts it, run on the response the
+ * route made (http/frame.ts). Synchronous and whole-body (Bun.gzipSync): API responses are
+ * bounded by page size, and a small body also keeps Bun's HTTP writer on its fast path, which
+ * large bodies (over ~16 KiB) fall off.
  */
-export function compressJson(): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    await next();
-    if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
-    const res = c.res;
-    if (res.status === 304) return keepGzipTag(c.req.header("if-none-match"), res.headers);
-    if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
-    const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
-    const headers = new Headers(res.headers);
-    let out: Uint8Array = body;
-    if (body.byteLength >= MIN_BYTES) {
-      out = Bun.gzipSync(body, { level: 5 });
-      headers.set("content-encoding", "gzip");
-      headers.append("vary", "Accept-Encoding");
-      headers.delete("content-length");
-      // A strong ETag names one representation: the gzipped one gets its own (etagMatches knows it).
-      const etag = headers.get("etag");
-      if (etag && !etag.startsWith("W/")) headers.set("etag", `${etag.slice(0, -1)}${GZIP_ETAG_SUFFIX}"`);
-    }
-    c.res = undefined; // replace, do not merge: a merge would wrap the old, consumed body
-    c.res = new Response(out, { status: res.status, headers });
-  };
+export async function gzipJson(c: Context<AppEnv>): Promise<void> {
+  if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
+  const res = c.res;
+  if (res.status === 304) return keepGzipTag(c.req.header("if-none-match"), res.headers);
+  if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
+  const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
+  const headers = new Headers(res.headers);
+  let out: Uint8Array = body;
+  if (body.byteLength >= MIN_BYTES) {
+    out = Bun.gzipSync(body, { level: 5 });
+    headers.set("content-encoding", "gzip");
+    headers.append("vary", "Accept-Encoding");
+    headers.delete("content-length");
+    // A strong ETag names one representation: the gzipped one gets its own (etagMatches knows it).
+    const etag = headers.get("etag");
+    if (etag && !etag.startsWith("W/")) headers.set("etag", `${etag.slice(0, -1)}${GZIP_ETAG_SUFFIX}"`);
+  }
+  c.res = undefined; // replace, do not merge: a merge would wrap the old, consumed body
+  c.res = new Response(out, { status: res.status, headers });
 }

@@ -2,14 +2,15 @@ import type { MiddlewareHandler } from "hono";
 import { identify } from "../auth/identify";
 import { adoptRecentWrite, recentWriteKey } from "../db/wrote";
 import { AppError } from "../errors";
+import { ReadCache } from "../lib/read-cache";
 import { clientIp } from "./client-ip";
 import { applyHeaders, MINUTE, refuse } from "./rate-limit";
 import type { AppEnv, SignedInEnv } from "./types";
 
 /**
  * The front door of every route that takes a token: identify the caller locally, then one
- * gate call (one Redis round trip) for the per-IP and per-user limits, logout revocation and
- * the cluster-wide read-your-writes mark.
+ * gate call (one Redis round trip) for the per-IP and per-user limits, logout revocation, the
+ * cluster-wide read-your-writes mark and the user's read-cache versions.
  */
 export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
   return async (c, next) => {
@@ -33,6 +34,7 @@ export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
       userRule: { limit: s.env.RATE_LIMIT_USER_PER_MIN, periodMs: MINUTE },
       denyKey: who.denyKey,
       writeKey: recentWriteKey(userId),
+      versionKey: ReadCache.versionKey(userId),
     });
     if (!g.ip.allowed) refuse(c, "ip", g.ip);
     if (g.user && !g.user.allowed) refuse(c, "user", g.user);
@@ -40,6 +42,7 @@ export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
     adoptRecentWrite(s, userId, g.recentWrite);
     if (g.user) applyHeaders(c, g.user);
     c.set("auth", who.auth);
+    c.set("cacheStamp", g.cacheStamp);
     await next();
   };
 }

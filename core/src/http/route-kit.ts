@@ -57,7 +57,7 @@ export const page = <T extends z.ZodTypeAny>(item: T, name: string) =>
 /** The caller of a signed-in route, checked for `scope`, as the Ctx services take. */
 export function ctxOf(c: Context<AppEnv & SignedInEnv>, scope: Scope): Ctx {
   const auth = requireScope(c.var.auth, scope);
-  return { userId: auth.userId, s: c.get("services") };
+  return { userId: auth.userId, s: c.get("services"), cacheStamp: c.var.cacheStamp };
 }
 
 export function clientMeta<E extends AppEnv>(c: Context<E>) {

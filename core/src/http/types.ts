@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Scope } from "@tcc/shared/contracts";
 import type { Services } from "../context";
+import type { CacheStamp } from "../lib/read-cache";
 
 export interface AuthInfo {
   userId: string;
@@ -19,7 +20,7 @@ export interface AppEnv {
 
 /** What a route guarded by `policy.signedIn` (or `uploadGuard`) knows besides: the caller, always. */
 export interface SignedInEnv {
-  Variables: { auth: AuthInfo };
+  Variables: { auth: AuthInfo; cacheStamp?: CacheStamp | null };
 }
 
 export type App = OpenAPIHono<AppEnv>;

@@ -12,6 +12,7 @@ describe("request gate without Redis", () => {
       userKey: "u",
       userRule: { limit: 2, periodMs: 60_000 },
       writeKey: "w",
+      versionKey: "v",
     };
     expect((await gate.check(input)).user?.remaining).toBe(1);
     const refused = await gate.check(input);
@@ -30,6 +31,7 @@ describe("request gate without Redis", () => {
       userKey: "u",
       userRule: { limit: 9, periodMs: 60_000 },
       writeKey: "w",
+      versionKey: "v",
       denyKey: "d",
     };
     expect(await gate.check(input)).toMatchObject({ revoked: false, recentWrite: false });

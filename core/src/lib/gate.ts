@@ -2,6 +2,7 @@ import type Redis from "ioredis";
 import type { RateDecision, RateRule } from "./gcra";
 import type { KV } from "./kv";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limit";
+import { type CacheStamp, EPOCH_KEY } from "./read-cache";
 
 /**
  * Everything an authenticated request needs from Redis before its handler runs: the per-IP
@@ -16,6 +17,8 @@ export interface GateInput {
   /** Absent for API keys, which are revoked in the database. */
   denyKey?: string;
   writeKey: string;
+  /** The user's read-cache version counter (ReadCache.versionKey): read in the same round trip. */
+  versionKey: string;
 }
 
 export interface GateResult {
@@ -24,6 +27,11 @@ export interface GateResult {
   user: RateDecision | null;
   revoked: boolean;
   recentWrite: boolean;
+  /**
+   * The user's read-cache stamp (global epoch and user version) as Redis had it when the gate
+   * ran; null when the gate was answered without Redis (the read cache then asks for itself).
+   */
+  cacheStamp: CacheStamp | null;
 }
 
 export interface RequestGate {
@@ -41,14 +49,15 @@ export class SeparateGate implements RequestGate {
 
   async check(g: GateInput): Promise<GateResult> {
     const ip = await this.limiter.check(g.ipKey, g.ipRule);
-    if (!ip.allowed) return { ip, user: null, revoked: false, recentWrite: false };
+    if (!ip.allowed) return { ip, user: null, revoked: false, recentWrite: false, cacheStamp: null };
     const user = await this.limiter.check(g.userKey, g.userRule);
     const [write, deny] = await Promise.all([this.kv.get(g.writeKey), g.denyKey ? this.security.get(g.denyKey) : null]);
-    return { ip, user, revoked: deny != null, recentWrite: write != null };
+    return { ip, user, revoked: deny != null, recentWrite: write != null, cacheStamp: null };
   }
 }
 
-// gcra() from gcra.ts, twice, on Redis's clock; then the two flags. Refused requests consume nothing.
+// gcra() from gcra.ts, twice, on Redis's clock; then the two flags and the read-cache stamp.
+// Refused requests consume nothing.
 const GATE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -68,12 +77,23 @@ local user = gcra(KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]))
 local write = redis.call('EXISTS', KEYS[3])
 local denied = 0
 if ARGV[5] == '1' then denied = redis.call('EXISTS', KEYS[4]) end
-return {ip, user, denied, write}
+local stamp = redis.call('MGET', KEYS[5], KEYS[6])
+return {ip, user, denied, write, stamp[1] or '0', stamp[2] or '0'}
 `;
 
 type Row = [number, number, number, number];
+/** A refused request stops after the IP row. */
+type Reply = [Row, Row | [], number, number, string?, string?];
 type GateRedis = Redis & {
-  tccGate(ip: string, user: string, write: string, deny: string, ...args: (string | number)[]): Promise<[Row, Row | [], number, number]>;
+  tccGate(
+    ip: string,
+    user: string,
+    write: string,
+    deny: string,
+    epoch: string,
+    version: string,
+    ...args: (string | number)[]
+  ): Promise<Reply>;
 };
 
 const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
@@ -90,19 +110,21 @@ export class RedisGate implements RequestGate {
 
   /** `kv` should be the RedisKV: when Redis fails, its reads fall back to process memory. */
   constructor(redis: Redis, kv: KV) {
-    redis.defineCommand("tccGate", { numberOfKeys: 4, lua: GATE_LUA });
+    redis.defineCommand("tccGate", { numberOfKeys: 6, lua: GATE_LUA });
     this.redis = redis as GateRedis;
     this.fallback = new SeparateGate(new MemoryRateLimiter(), kv);
   }
 
   async check(g: GateInput): Promise<GateResult> {
-    let reply: [Row, Row | [], number, number];
+    let reply: Reply;
     try {
       reply = await this.redis.tccGate(
         g.ipKey,
         g.userKey,
         g.writeKey,
         g.denyKey ?? g.writeKey,
+        EPOCH_KEY,
+        g.versionKey,
         g.ipRule.limit,
         g.ipRule.periodMs,
         g.userRule.limit,
@@ -112,12 +134,13 @@ export class RedisGate implements RequestGate {
     } catch {
       return this.fallback.check(g);
     }
-    const [ip, user, denied, write] = reply;
+    const [ip, user, denied, write, epoch, version] = reply;
     return {
       ip: decision(ip, g.ipRule),
       user: user.length ? decision(user as Row, g.userRule) : null,
       revoked: denied === 1,
       recentWrite: write === 1,
+      cacheStamp: epoch === undefined ? null : { epoch: Number(epoch), version: Number(version), at: Date.now() },
     };
   }
 }

@@ -5,6 +5,25 @@ import type { Metrics } from "./metrics";
 /** Bumped after a Redis outage: every cached read made before it is void. */
 export const EPOCH_KEY = "tcc:epoch";
 
+/** The global epoch and a user's data version, as one Redis read saw them, and when (ms epoch). */
+export interface CacheStamp {
+  epoch: number;
+  version: number;
+  at: number;
+}
+
+/** Who a cached read is for; `cacheStamp` is what the request gate read from Redis, if it did. */
+export interface CacheReader {
+  userId: string;
+  cacheStamp?: CacheStamp | null;
+}
+
+/**
+ * How long a gate's stamp stands in for reading the versions again: a request's own reads
+ * follow its gate within milliseconds; a long chat turn's later tool calls ask Redis again.
+ */
+export const STAMP_MAX_AGE_MS = 1_000;
+
 /**
  * Cache-aside for hot per-user reads. Every key embeds the user's data version; any write by
  * the user bumps it, so all their cached reads go stale at once without tracking keys.
@@ -15,6 +34,12 @@ export const EPOCH_KEY = "tcc:epoch";
  * recently used values in memory too (`local`), so a warm read moves only the two small
  * version counters over the network, not the cached JSON. The local copy is used only while
  * the versions come from a healthy Redis, never from the outage fallback.
+ *
+ * An authenticated request has the versions already: the request gate reads them in its round
+ * trip (`CacheReader.cacheStamp`), so a warm cached read makes no Redis call of its own. A
+ * write made since by this process (the same request, or a concurrent one) is newer than that
+ * stamp; `ownBumps` remembers each user's version after this process's last bump, and a
+ * stamp older than it is not used.
  */
 export class ReadCache {
   constructor(
@@ -28,15 +53,32 @@ export class ReadCache {
   }
 
   private readonly local: SizedLru<unknown>;
+  private readonly ownBumps = new Map<string, number>();
 
   private versionKey(userId: string) {
-    return `tcc:v:${userId}`;
+    return ReadCache.versionKey(userId);
   }
 
-  async getOrLoad<T>(userId: string, name: string, args: string, load: () => Promise<T>): Promise<T> {
+  /** The stamp of the request gate if it can stand for Redis now, else null. */
+  private usableStamp(who: CacheReader): CacheStamp | null {
+    const stamp = who.cacheStamp;
+    if (!stamp || this.kv.kind !== "redis" || !this.kv.healthy) return null;
+    if (Date.now() - stamp.at > STAMP_MAX_AGE_MS) return null;
+    const own = this.ownBumps.get(who.userId);
+    return own !== undefined && own > stamp.version ? null : stamp;
+  }
+
+  async getOrLoad<T>(who: CacheReader, name: string, args: string, load: () => Promise<T>): Promise<T> {
     if (!this.enabled) return load();
-    const [epoch, version] = await this.kv.mget([EPOCH_KEY, this.versionKey(userId)]);
-    const key = `tcc:c:${userId}:${epoch ?? 0}.${version ?? 0}:${name}:${args}`;
+    const { userId } = who;
+    const stamp = this.usableStamp(who);
+    let version: string;
+    if (stamp) version = `${stamp.epoch}.${stamp.version}`;
+    else {
+      const [e, v] = await this.kv.mget([EPOCH_KEY, this.versionKey(userId)]);
+      version = `${Number(e ?? 0)}.${Number(v ?? 0)}`;
+    }
+    const key = `tcc:c:${userId}:${version}:${name}:${args}`;
     const useLocal = this.kv.kind === "redis" && this.kv.healthy;
     const local = useLocal ? (this.local.get(key) as T | undefined) : undefined;
     if (local !== undefined) {
@@ -60,6 +102,15 @@ export class ReadCache {
 
   /** Invalidates every cached read of this user. */
   async bump(userId: string): Promise<void> {
-    await this.kv.incr(this.versionKey(userId));
+    const version = await this.kv.incr(this.versionKey(userId));
+    if (!this.kv.healthy) return;
+    this.ownBumps.delete(userId);
+    this.ownBumps.set(userId, version);
+    if (this.ownBumps.size > 10_000) this.ownBumps.delete(this.ownBumps.keys().next().value as string);
+  }
+
+  /** The Redis key of a user's data version (the request gate reads it too). */
+  static versionKey(userId: string): string {
+    return `tcc:v:${userId}`;
   }
 }

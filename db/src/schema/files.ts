@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { createdAt, deletedAt, id, updatedAt, userId } from "./columns";
 import { entries } from "./entries";
@@ -22,7 +23,20 @@ export const files = pgTable(
     // Content addressing: identical bytes from one user are stored once.
     uniqueIndex("files_user_sha_uq").on(t.userId, t.sha256),
     index("files_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
+    index("files_trash_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
   ],
+);
+
+/** Quota held by uploads still streaming (core/src/files/quota.ts). */
+export const storageReservations = pgTable(
+  "storage_reservations",
+  {
+    id: id(),
+    userId: userId().references(() => users.id, { onDelete: "cascade" }),
+    bytes: bigint("bytes", { mode: "number" }).notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (t) => [index("storage_reservations_user_idx").on(t.userId, t.expiresAt)],
 );
 
 export const entryFiles = pgTable(

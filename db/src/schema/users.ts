@@ -38,7 +38,11 @@ export const refreshTokens = pgTable(
     ip: text("ip"),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash), index("refresh_tokens_user_family_idx").on(t.userId, t.familyId)],
+  (t) => [
+    uniqueIndex("refresh_tokens_hash_uq").on(t.tokenHash),
+    index("refresh_tokens_user_family_idx").on(t.userId, t.familyId),
+    index("refresh_tokens_revoked_idx").on(t.revokedAt).where(sql`${t.revokedAt} is not null`),
+  ],
 );
 
 export const apiKeys = pgTable(
