@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import { cors } from "hono/cors";
+import { registerAdmin } from "./accounts/admin.routes";
 import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
@@ -21,6 +22,7 @@ import { registerHealth } from "./http/health.routes";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
+import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
@@ -49,6 +51,7 @@ export function createApp(services: Services): App {
   registerApiKeys(app);
   registerMe(app);
   registerMfa(app);
+  registerAdmin(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
@@ -64,6 +67,7 @@ export function createApp(services: Services): App {
   registerShared(app);
   registerConsents(app);
   registerExport(app);
+  registerErasure(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

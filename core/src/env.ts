@@ -182,6 +182,22 @@ export const EnvSchema = z.object({
   EDGE_TRUST_WINDOW_S: z.coerce.number().int().min(1).max(300).default(30).meta({
     description: "how old (or how far ahead of core's clock) an edge trust header may be; its nonce is remembered in Redis that long",
   }),
+  GALLERY_PASSWORD_MAX_FAILURES: z.coerce.number().int().positive().default(30).meta({
+    description:
+      "wrong passwords a shared gallery takes per `GALLERY_PASSWORD_WINDOW_S`, from everyone, before it answers 429 (each one is an argon2 check)",
+  }),
+  GALLERY_PASSWORD_IP_MAX_FAILURES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10)
+    .meta({ description: "wrong gallery passwords one client address may send per `GALLERY_PASSWORD_WINDOW_S`, over all galleries" }),
+  GALLERY_PASSWORD_WINDOW_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(900)
+    .meta({ description: "the window of both gallery password limits, from the first failure" }),
   TRUST_PROXY: bool.meta({
     description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
   }),

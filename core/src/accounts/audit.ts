@@ -84,8 +84,9 @@ export async function listAudit({ ctx, input }: Call<{ limit: number; cursor?: s
     if (before === null) throw new AppError("BAD_REQUEST", "Invalid cursor");
   }
   const mine = or(eq(a.userId, ctx.userId), eq(a.actorId, ctx.userId));
-  const rows = await ctx.s.db
-    .read(ctx.userId)
+  // The primary: audit rows are written without a read-your-writes mark, and a user checking
+  // what just happened to their account must see it.
+  const rows = await ctx.s.db.primary
     .select()
     .from(a)
     .where(before === null ? mine : and(mine, lt(a.id, before)))

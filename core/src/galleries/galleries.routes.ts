@@ -31,7 +31,9 @@ const Gallery = z
   .openapi("Gallery");
 const GalleryWithItems = Gallery.extend({ items: z.array(Item) }).openapi("GalleryWithItems");
 
-const Password = z.string().min(4).max(200).openapi({ description: "Readers of the shared gallery must send it" });
+const Password = z.string().min(8).max(200).openapi({
+  description: "Readers of the shared gallery must send it; at least 8 characters (guesses are limited, but each costs an argon2 check)",
+});
 const GalleryCreate = z
   .object({
     title: text(500).min(1),

@@ -100,7 +100,15 @@ export function renderPasswordPage(wrong: boolean): string {
     "Password required",
     `<meta name="robots" content="noindex">`,
     `<div class="msg"><h1>This gallery needs a password</h1>${wrong ? `<p class="err">Wrong password, try again.</p>` : ""}
-<form method="get"><label>Password <input type="password" name="password" required autofocus></label><button type="submit">Open</button></form></div>`,
+<form method="post"><label>Password <input type="password" name="password" required autofocus></label><button type="submit">Open</button></form></div>`,
+  );
+}
+
+export function renderTooManyPage(): string {
+  return page(
+    "Too many attempts",
+    `<meta name="robots" content="noindex">`,
+    `<div class="msg"><h1>Too many wrong passwords</h1><p>Try again later.</p></div>`,
   );
 }
 

@@ -26,6 +26,12 @@ beforeAll(async () => {
 afterAll(() => h.close());
 
 const page = (path: string, headers: Record<string, string> = {}) => h.anon.fetch("GET", path, undefined, headers);
+/** What the password form sends. */
+const submit = (path: string, password: string, headers: Record<string, string> = {}) =>
+  h.anon.fetch("POST", path, new URLSearchParams({ password }).toString(), {
+    "content-type": "application/x-www-form-urlencoded",
+    ...headers,
+  });
 const CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 describe("GET /g/:slug (HTML gallery page)", () => {
@@ -103,16 +109,20 @@ describe("GET /g/:slug (HTML gallery page)", () => {
     expect(none.status).toBe(401);
     expect(none.headers.get("cache-control")).toBe("private, no-store");
     const form = await none.text();
-    expect(form).toMatch(/<form method="get">.*<input type="password" name="password"/s);
+    expect(form).toMatch(/<form method="post">.*<input type="password" name="password"/s);
     expect(form).not.toContain("Secret trip");
     expect(form).not.toContain("behind the door");
     expect(form).not.toContain("Wrong password");
 
-    const wrong = await page(`/g/${g.slug}?password=nope`);
+    const wrong = await submit(`/g/${g.slug}`, "nope nope");
     expect(wrong.status).toBe(401);
     expect(await wrong.text()).toContain("Wrong password");
+    // The password never travels in the URL: a query carrying it opens nothing.
+    const inUrl = await page(`/g/${g.slug}?password=${encodeURIComponent("open sesame")}`);
+    expect(inUrl.status).toBe(401);
+    expect(await inUrl.text()).not.toContain("behind the door");
 
-    const ok = await page(`/g/${g.slug}?password=${encodeURIComponent("open sesame")}`);
+    const ok = await submit(`/g/${g.slug}`, "open sesame");
     expect(ok.status).toBe(200);
     expect(ok.headers.get("cache-control")).toBe("private, no-store");
     expect(await ok.text()).toContain("<figcaption>behind the door</figcaption>");

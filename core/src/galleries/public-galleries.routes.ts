@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { clientIp } from "../http/client-ip";
 import { policy } from "../http/policy";
 import { errorResponses, json, Uuid } from "../http/route-kit";
 import type { App } from "../http/types";
@@ -69,7 +70,9 @@ export function registerPublicGalleries(app: App) {
     }),
     async (c) => {
       const password = c.req.valid("header")["x-gallery-password"] ?? c.req.valid("query").password;
-      const got = await readPublicGallery({ ctx: { s: c.get("services") }, input: { slug: c.req.valid("param").slug, password } });
+      const s = c.get("services");
+      const ip = clientIp(c, s.env.TRUST_PROXY);
+      const got = await readPublicGallery({ ctx: { s }, input: { slug: c.req.valid("param").slug, password, ip } });
       const headers = galleryHeaders(got);
       if (etagMatches(c.req.header("if-none-match"), got.etag)) return c.body(null, 304, headers);
       return c.body(got.body, 200, { ...headers, "Content-Type": "application/json" });

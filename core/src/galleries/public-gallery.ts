@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq, inArray, isNull } from "drizzle-orm";
-import { verifyPassword } from "../auth/passwords";
 import type { Call, SystemCtx } from "../context";
 import { AppError, notFound } from "../errors";
 import { derivativesOf, isDerivable, originalIsLocationFree } from "../files/images/derivatives";
 import { signedFileUrl } from "../files/signed-urls";
 import { itemsOf } from "./galleries";
 import { type GalleryData, renderGalleryHtml } from "./gallery-html";
+import { checkGalleryPassword } from "./password-attempts";
 import { lookupSlug } from "./slug-cache";
 
 const g = schema.galleries;
@@ -41,12 +41,13 @@ export const urlExpiry = (now: Date) => (Math.floor(now.getTime() / 1000 / DAY_S
 /**
  * A shared gallery by slug. Private, deleted and expired galleries are all 404: a 410 for an
  * expired one would confirm that the slug once led somewhere, and the closed error enum has no
- * GONE. A password-protected one is 401 until the password matches, before anything is read.
+ * GONE. A password-protected one is 401 until the password matches, before anything is read;
+ * wrong passwords are limited per gallery and per client address `ip` (then 429).
  */
 export async function readPublicGallery({
   ctx,
-  input: { slug, password, format = "json" },
-}: Call<{ slug: string; password: string | undefined; format?: GalleryFormat }, SystemCtx>): Promise<PublicGallery> {
+  input: { slug, password, ip, format = "json" },
+}: Call<{ slug: string; password: string | undefined; ip: string; format?: GalleryFormat }, SystemCtx>): Promise<PublicGallery> {
   const { s } = ctx;
   // On the primary (or the slug cache, kept in step with it), so a version never goes backwards.
   const meta = await lookupSlug({ ctx, input: { slug } }, async () => {
@@ -61,7 +62,7 @@ export async function readPublicGallery({
   if (meta.expiresAt && new Date(meta.expiresAt).getTime() <= now.getTime()) throw notFound("Gallery");
   if (meta.passwordHash) {
     if (!password) throw new AppError("UNAUTHORIZED", "This gallery needs a password (X-Gallery-Password)");
-    if (!(await verifyPassword(password, meta.passwordHash))) throw new AppError("UNAUTHORIZED", "Wrong gallery password");
+    await checkGalleryPassword({ ctx, input: { galleryId: meta.id, ip, password, hash: meta.passwordHash } });
   }
 
   const exp = urlExpiry(now);
@@ -96,7 +97,12 @@ async function load(ctx: SystemCtx, id: string, exp: number): Promise<GalleryDat
     description: row.description ?? null,
     version: row.version,
     coverFileId: row.coverFileId ?? null,
-    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, ...itemUrls(ctx, i.file, metadata.get(i.fileId) ?? {}, exp) })),
+    items: items.map((i) => ({
+      id: i.id,
+      caption: i.caption,
+      file: i.file,
+      ...itemUrls(ctx, id, i.file, metadata.get(i.fileId) ?? {}, exp),
+    })),
   };
 }
 
@@ -115,8 +121,8 @@ async function metadataOf(ctx: SystemCtx, userId: string, fileIds: string[]): Pr
  * (or the owner opted in); otherwise the item waits (null), and the gallery version bumps
  * when the derivatives land. Other files link to their original, as before.
  */
-function itemUrls(ctx: SystemCtx, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
-  const url = (size?: 320 | 1280) => signedFileUrl({ ctx, input: { id: file.id, exp, size } });
+function itemUrls(ctx: SystemCtx, galleryId: string, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
+  const url = (size?: 320 | 1280) => signedFileUrl({ ctx, input: { id: file.id, exp, size, galleryId } });
   if (!isDerivable(file.mime)) return { url: url(), thumbnailUrl: null };
   const ready = derivativesOf(metadata);
   if (ready["320"] && ready["1280"]) return { url: url(1280), thumbnailUrl: url(320) };

@@ -31,9 +31,11 @@ describe("route policy", () => {
     }
     expect(guarded).toBeGreaterThan(40);
     expect(open.sort()).toEqual([
+      "GET /v1/public/exports/{id}", // a signed, expiring link is its own credential
       "GET /v1/public/files/{id}",
       "GET /v1/public/galleries/{slug}",
       "POST /v1/auth/login",
+      "POST /v1/auth/login/mfa", // the MFA step's token is its credential
       "POST /v1/auth/refresh",
       "POST /v1/auth/register",
     ]);

@@ -143,6 +143,23 @@ export class BullMqJobQueue implements JobQueue {
     return { waiting: (c.waiting ?? 0) + (c.prioritized ?? 0), active: c.active ?? 0, delayed: c.delayed ?? 0, failed: c.failed ?? 0 };
   }
 
+  async removeWhere(match: (data: unknown) => boolean): Promise<number> {
+    let removed = 0;
+    const names = new Set([...this.registrations.keys(), ...this.queues.keys()]);
+    for (const name of names) {
+      // Active jobs are locked by their worker and cannot be removed; their handlers find nothing left to do.
+      const jobs = await this.queue(name).getJobs(["waiting", "prioritized", "delayed", "failed", "completed"]);
+      for (const job of jobs) {
+        if (!job || !match(job.data)) continue;
+        await job.remove().then(
+          () => removed++,
+          (err: unknown) => this.logger.warn({ queue: name, jobId: job.id, err: String(err) }, "could not remove a job"),
+        );
+      }
+    }
+    return removed;
+  }
+
   async drain(name: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     // Jobs enqueued but not yet in Redis count as waiting.

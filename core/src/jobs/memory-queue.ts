@@ -22,7 +22,7 @@ interface Lane {
   handler?: JobHandler<unknown>;
   opts: Required<WorkerOptions>;
   waiting: Pending[];
-  delayed: Set<ReturnType<typeof setTimeout>>;
+  delayed: Map<ReturnType<typeof setTimeout>, Pending>;
   delayedCount: number;
   active: number;
   failed: number;
@@ -52,7 +52,7 @@ export class MemoryJobQueue implements JobQueue {
       lane = {
         opts: { concurrency: 1, attempts: DEFAULT_ATTEMPTS, backoffMs: DEFAULT_BACKOFF_MS },
         waiting: [],
-        delayed: new Set(),
+        delayed: new Map(),
         delayedCount: 0,
         active: 0,
         failed: 0,
@@ -93,7 +93,7 @@ export class MemoryJobQueue implements JobQueue {
       lane.waiting.push(job);
       this.pump(name, lane);
     }, wait);
-    lane.delayed.add(timer);
+    lane.delayed.set(timer, job);
   }
 
   private pump(name: string, lane: Lane): void {
@@ -144,6 +144,26 @@ export class MemoryJobQueue implements JobQueue {
     return { waiting: lane.waiting.length, active: lane.active, delayed: lane.delayedCount, failed: lane.failed };
   }
 
+  async removeWhere(match: (data: unknown) => boolean): Promise<number> {
+    let removed = 0;
+    for (const lane of this.lanes.values()) {
+      const keep = lane.waiting.filter((j) => !match(j.data));
+      for (const j of lane.waiting) if (match(j.data)) lane.ids.delete(j.id);
+      removed += lane.waiting.length - keep.length;
+      lane.waiting = keep;
+      for (const [timer, job] of lane.delayed) {
+        if (!match(job.data)) continue;
+        clearTimeout(timer);
+        lane.delayed.delete(timer);
+        lane.delayedCount--;
+        lane.ids.delete(job.id);
+        removed++;
+      }
+    }
+    this.checkIdle();
+    return removed;
+  }
+
   drain(name: string, timeoutMs = 30_000): Promise<void> {
     const lane = this.lane(name);
     const empty = () => lane.waiting.length === 0 && lane.active === 0 && lane.delayedCount === 0;
@@ -166,7 +186,7 @@ export class MemoryJobQueue implements JobQueue {
   async close(): Promise<void> {
     this.closed = true;
     for (const lane of this.lanes.values()) {
-      for (const t of lane.delayed) clearTimeout(t);
+      for (const t of lane.delayed.keys()) clearTimeout(t);
       lane.delayed.clear();
       lane.delayedCount = 0;
       lane.waiting = [];

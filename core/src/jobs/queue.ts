@@ -42,6 +42,11 @@ export interface JobQueue {
   /** Starts the workers. Producers may enqueue before or without it (e.g. a CLI). */
   start(): Promise<void>;
   counts(name: string): Promise<QueueCounts>;
+  /**
+   * Removes every job not yet running (waiting, delayed, failed) whose data matches, in every
+   * queue; returns how many. For erasure: a user's queued work goes with the account.
+   */
+  removeWhere(match: (data: unknown) => boolean): Promise<number>;
   /** Resolves when nothing is waiting, delayed or running in the named queue (tests, CLIs). */
   drain(name: string, timeoutMs?: number): Promise<void>;
   /** Stops taking jobs and waits for running ones. */

@@ -10,6 +10,13 @@ export interface KV {
   del(keys: string[]): Promise<void>;
   /** Increments and returns the counter; sets the TTL when the key is created. */
   incr(key: string, ttlSeconds?: number): Promise<number>;
+  /**
+   * Deletes every key containing `fragment` (which must not hold glob characters); returns how
+   * many. Walks the whole keyspace: for rare, thorough clean-ups (account erasure), never a request path.
+   */
+  delMatching(fragment: string): Promise<number>;
+  /** Gives one increment back (a reserved attempt that did not fail); a missing or expired key stays missing. */
+  decr(key: string): Promise<void>;
   /** True when the backing store answers; MemoryKV always does. */
   ping(): Promise<boolean>;
   /** Whether the last command reached the backing store (no I/O). */
@@ -82,6 +89,12 @@ export class MemoryKV implements KV {
     for (const k of keys) this.map.delete(k);
   }
 
+  async delMatching(fragment: string) {
+    let n = 0;
+    for (const k of [...this.map.keys()]) if (k.includes(fragment) && this.map.delete(k)) n++;
+    return n;
+  }
+
   async incr(key: string, ttlSeconds?: number) {
     const current = this.read(key);
     const next = (current === null ? 0 : Number(current)) + 1;
@@ -89,6 +102,13 @@ export class MemoryKV implements KV {
       current === null ? (ttlSeconds ? this.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY) : (this.map.get(key) as Slot).expiresAt;
     this.write(key, String(next), expiresAt);
     return next;
+  }
+
+  async decr(key: string) {
+    const current = this.read(key);
+    if (current === null) return;
+    const slot = this.map.get(key) as Slot;
+    slot.value = String(Number(current) - 1);
   }
 
   async ping() {

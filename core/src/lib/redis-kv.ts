@@ -110,6 +110,18 @@ export class RedisKV implements KV {
     );
   }
 
+  async delMatching(fragment: string) {
+    if (/[*?[\]\\]/.test(fragment)) throw new Error("delMatching: glob characters in the fragment");
+    let n = await this.fallback.delMatching(fragment);
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `*${fragment}*`, "COUNT", 1000);
+      cursor = next;
+      if (keys.length) n += await this.redis.unlink(...keys);
+    } while (cursor !== "0");
+    return n;
+  }
+
   incr(key: string, ttlSeconds?: number) {
     return this.attempt(
       async () => {
@@ -118,6 +130,16 @@ export class RedisKV implements KV {
         return n;
       },
       () => this.fallback.incr(key, ttlSeconds),
+    );
+  }
+
+  decr(key: string) {
+    return this.attempt(
+      async () => {
+        // DECR on a key that expired meanwhile would create it with no TTL; only an existing counter goes down.
+        await this.redis.eval("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end", 1, key);
+      },
+      () => this.fallback.decr(key),
     );
   }
 
