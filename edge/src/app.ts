@@ -8,6 +8,13 @@ import { type CacheStatus, countRequest, scrape } from "./metrics";
 import { limited, routeClass } from "./rate-limit";
 import type { EdgeEnv } from "./types";
 
+/** Compares without leaking, through timing, how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = new TextEncoder().encode(given);
+  const b = new TextEncoder().encode(expected);
+  return a.byteLength === b.byteLength && crypto.subtle.timingSafeEqual(a, b);
+}
+
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const CACHE_STATUS = new Set(["HIT", "MISS", "REVALIDATED", "BYPASS"]);
 
@@ -34,7 +41,7 @@ export function createEdgeApp() {
   app.get("/__edge/metrics", async (c) => {
     const token = c.get("cfg").EDGE_METRICS_TOKEN;
     if (!token) return errorResponse(c, "NOT_FOUND", "Not found");
-    if (c.req.header("authorization") !== `Bearer ${token}`) {
+    if (!sameSecret(c.req.header("authorization") ?? "", `Bearer ${token}`)) {
       return errorResponse(c, "UNAUTHORIZED", "Metrics need the edge's metrics token", 401, { "www-authenticate": "Bearer" });
     }
     return c.body(await scrape(c.env), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });

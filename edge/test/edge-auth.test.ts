@@ -1,10 +1,13 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { EDGE_TRUST_HEADER } from "@tcc/shared/contracts";
 import { generateKeyPair, importJWK, type JWK, SignJWT } from "jose";
 import { type Edge, startEdge } from "../local/miniflare";
 import { call, type Origin, register, startOrigin, TRUST_SECRET } from "./stack";
+
+// Real core and workerd on a shared machine: a test waits for freshness windows and slow requests.
+setDefaultTimeout(30_000);
 
 let origin: Origin;
 let edge: Edge;

@@ -1,8 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { type AiStack, startAiStack } from "../../core/test/ai-stack";
 import { type Edge, startEdge } from "../local/miniflare";
 import { call, type Origin, register, startOrigin, TRUST_SECRET } from "./stack";
+
+// Real core and workerd on a shared machine: a test waits for freshness windows and slow requests.
+setDefaultTimeout(30_000);
 
 let ai: AiStack;
 let origin: Origin;

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { type Edge, startEdge } from "../local/miniflare";
 import { call, type Origin, register, type Session, startOrigin, TRUST_SECRET } from "./stack";
+
+// Real core and workerd on a shared machine: a test waits for freshness windows and slow requests.
+setDefaultTimeout(30_000);
 
 // Short enough for a test, long enough that a HIT is plainly a HIT on a busy machine.
 const FRESH_S = 2;

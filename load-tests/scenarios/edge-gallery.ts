@@ -8,8 +8,8 @@
 //          -e EXPECT_EDGE_CACHE=true load-tests/scenarios/edge-gallery.ts
 //
 // setup() publishes the gallery through BASE_URL (core, or the edge forwarding to it).
-// Knobs: RATE (200/s), DURATION (2m), MAX_VUS (300), CACHE_HEADER (x-tcc-cache: the edge's
-// cache status header, HIT/MISS/REVALIDATED/BYPASS; to be confirmed against the edge).
+// Knobs: RATE (200/s), DURATION (2m), MAX_VUS (300), CACHE_HEADER (x-cache: the edge's
+// cache status header, HIT/MISS/REVALIDATED/BYPASS; edge/README.md).
 import { check } from "k6";
 import encoding from "k6/encoding";
 import exec from "k6/execution";
@@ -19,7 +19,7 @@ import type { Options } from "k6/options";
 import { authHeaders, BASE_URL, envNumber, header, register } from "../lib/api.ts";
 
 const EDGE_URL = (__ENV.EDGE_URL || BASE_URL).replace(/\/+$/, "");
-const CACHE_HEADER = __ENV.CACHE_HEADER || "x-tcc-cache";
+const CACHE_HEADER = __ENV.CACHE_HEADER || "x-cache";
 const EXPECT_EDGE_CACHE = __ENV.EXPECT_EDGE_CACHE === "true";
 const cacheHit = new Rate("tcc_edge_cache_hit");
 

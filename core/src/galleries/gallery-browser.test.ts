@@ -2,7 +2,7 @@ import { expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../../test/chromium";
 import { png } from "../../test/png";
 import { startCore } from "../../test/process";
 
@@ -16,7 +16,7 @@ test(
   "the gallery page renders its grid in Chromium and a click enlarges an image, with no script",
   async () => {
     const core = await startCore({ DATA_DIR: mkdtempSync(join(tmpdir(), "tcc-browser-")) });
-    let browser: Awaited<ReturnType<typeof chromium.launch>> | undefined;
+    let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
     try {
       const api = async (method: string, path: string, body?: unknown, token?: string, type = "application/json") => {
         const headers: Record<string, string> = { "content-type": type };
@@ -54,19 +54,7 @@ test(
         }
       }
 
-      browser = await chromium.launch({
-        executablePath: "/usr/bin/chromium",
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      browser = await launchChromium();
       const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1024, height: 768 } });
       const page = await context.newPage();
       const failed: string[] = [];

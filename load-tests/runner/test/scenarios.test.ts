@@ -2,14 +2,15 @@
 // services: their requests and checks are proven against the API, and every threshold is
 // evaluated. Latency thresholds are printed, not asserted: at smoke size on a shared test
 // machine they measure the machine (the budgets are checked by `npm run bench:*` and by
-// `k6 run` in a deployment). The edge scenario runs against core's gallery routes here: the
-// edge is not part of this suite yet.
+// `k6 run` in a deployment). The edge scenario reads through the edge Worker (real workerd,
+// edge/local) in front of that core.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { serviceEnv } from "../../../core/test/harness";
 import { type CoreProcess, startCore } from "../../../core/test/process";
+import { type Edge, startEdge } from "../../../edge/local/miniflare";
 import { runScript } from "../engine";
 
 const dir = join(import.meta.dir, "../../scenarios");
@@ -18,6 +19,7 @@ const scenarios = readdirSync(dir)
   .sort();
 const dataDir = mkdtempSync(join(tmpdir(), "tcc-load-"));
 let core: CoreProcess;
+let edge: Edge;
 
 beforeAll(async () => {
   core = await startCore({
@@ -29,8 +31,11 @@ beforeAll(async () => {
     RATE_LIMIT_AUTH_PER_MIN: "100000",
     JOB_QUEUE_PREFIX: `tcc:load-tests:${process.pid}`,
   });
+  // One address carries the load here too: the edge's read budget is raised like core's.
+  edge = await startEdge({ CORE_ORIGIN: core.url, RATE_LIMIT_READ: "100000000/60" });
 }, 60_000);
 afterAll(async () => {
+  await edge?.stop();
   await core?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -47,7 +52,8 @@ describe("k6 scenarios at smoke size, over the local runner", () => {
   test.each(scenarios)(
     "%s: every request and check passes against core, every threshold is evaluated",
     async (file) => {
-      const result = await runScript({ script: join(dir, file), env: { BASE_URL: core.url, SEED_ENTRIES: "20" }, smoke: true });
+      const env = { BASE_URL: core.url, EDGE_URL: edge.url, SEED_ENTRIES: "20" };
+      const result = await runScript({ script: join(dir, file), env, smoke: true });
       expect(result.aborted).toBeNull();
       expect(result.iterationErrors).toEqual([]);
       const { store } = result;
@@ -58,6 +64,14 @@ describe("k6 scenarios at smoke size, over the local runner", () => {
       const failedChecks = store.samples.filter((s) => s.metric === "checks" && s.value === 0).map((s) => s.tags.check);
       expect(failedChecks).toEqual([]);
       expect(store.select("http_req_failed").values.filter((v) => v !== 0)).toEqual([]);
+      // Through the edge, every gallery view says how its cache answered, and the cache served
+      // some (at smoke size a few views span the first misses and a revalidation or two).
+      if (file === "edge-gallery.ts") {
+        const hits = store.select("tcc_edge_cache_hit").values;
+        const views = ["GET /g/:slug", "GET /v1/public/galleries/:slug"].map((n) => store.select(`http_reqs{name:${n}}`).values.length);
+        expect(hits.length).toBe((views[0] ?? 0) + (views[1] ?? 0));
+        expect(hits.filter((v) => v === 1).length).toBeGreaterThan(0);
+      }
       // Every threshold had samples and was evaluated; all but latency held.
       expect(result.thresholds.length).toBeGreaterThan(0);
       expect(result.thresholds.filter((t) => !t.evaluated).map((t) => `${t.metric} ${t.expression}`)).toEqual([]);
