@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { policy } from "../http/policy";
-import { ctxOf, errorResponses, IdParam, json } from "../http/route-kit";
+import { ctxOf, errorResponses, IdParam, json, Uuid } from "../http/route-kit";
 import type { App, AppEnv } from "../http/types";
 import { contentDisposition, etagMatches, parseRange } from "../lib/http-file";
 import { INLINE_SAFE } from "../lib/sniff";
@@ -83,15 +83,22 @@ export function registerFileContent(app: App) {
       ...policy.open,
       request: {
         params: IdParam,
-        query: z.object({ exp: z.coerce.number().int().positive(), sig: z.string().min(1).max(128), size: SizeParam }),
+        query: z.object({
+          exp: z.coerce.number().int().positive(),
+          sig: z.string().min(1).max(128),
+          size: SizeParam,
+          g: Uuid.optional().openapi({
+            description: "The gallery a gallery's link was made for: it works only while that gallery shows the file",
+          }),
+        }),
       },
       responses: contentResponses,
     }),
     async (c) => {
-      const { exp, sig, size } = c.req.valid("query");
+      const { exp, sig, size, g } = c.req.valid("query");
       const row = await openSignedFile({
         ctx: { s: c.get("services") },
-        input: { id: c.req.valid("param").id, exp, sig, size: sizeOf(size) },
+        input: { id: c.req.valid("param").id, exp, sig, size: sizeOf(size), galleryId: g },
       });
       return serveFile(c, representation(row, sizeOf(size)));
     },

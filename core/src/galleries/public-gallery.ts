@@ -97,7 +97,12 @@ async function load(ctx: SystemCtx, id: string, exp: number): Promise<GalleryDat
     description: row.description ?? null,
     version: row.version,
     coverFileId: row.coverFileId ?? null,
-    items: items.map((i) => ({ id: i.id, caption: i.caption, file: i.file, ...itemUrls(ctx, i.file, metadata.get(i.fileId) ?? {}, exp) })),
+    items: items.map((i) => ({
+      id: i.id,
+      caption: i.caption,
+      file: i.file,
+      ...itemUrls(ctx, id, i.file, metadata.get(i.fileId) ?? {}, exp),
+    })),
   };
 }
 
@@ -116,8 +121,8 @@ async function metadataOf(ctx: SystemCtx, userId: string, fileIds: string[]): Pr
  * (or the owner opted in); otherwise the item waits (null), and the gallery version bumps
  * when the derivatives land. Other files link to their original, as before.
  */
-function itemUrls(ctx: SystemCtx, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
-  const url = (size?: 320 | 1280) => signedFileUrl({ ctx, input: { id: file.id, exp, size } });
+function itemUrls(ctx: SystemCtx, galleryId: string, file: { id: string; mime: string }, metadata: Record<string, unknown>, exp: number) {
+  const url = (size?: 320 | 1280) => signedFileUrl({ ctx, input: { id: file.id, exp, size, galleryId } });
   if (!isDerivable(file.mime)) return { url: url(), thumbnailUrl: null };
   const ready = derivativesOf(metadata);
   if (ready["320"] && ready["1280"]) return { url: url(1280), thumbnailUrl: url(320) };
