@@ -24,6 +24,7 @@ import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
 import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
+import { registerImport } from "./privacy/import.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -68,6 +69,7 @@ export function createApp(services: Services): App {
   registerConsents(app);
   registerExport(app);
   registerErasure(app);
+  registerImport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuSeconds } from "./cpu";
+import { cpuSeconds, cpuSpent } from "./cpu";
 
 export interface WrkResult {
   name: string;
@@ -62,7 +62,7 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
   const cpuUs: Record<string, number> = {};
-  for (const k of Object.keys(before)) cpuUs[k] = requests ? (((after[k] ?? 0) - (before[k] ?? 0)) * 1e6) / requests : Number.NaN;
+  for (const [k, spent] of Object.entries(cpuSpent(before, after))) cpuUs[k] = requests ? (spent * 1e6) / requests : Number.NaN;
   return { name: run.name, rps, p50Ms: p50, p99Ms: p99, errors, requests, cpuUs };
 }
 
