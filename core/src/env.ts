@@ -198,6 +198,11 @@ export const EnvSchema = z.object({
     .positive()
     .default(900)
     .meta({ description: "the window of both gallery password limits, from the first failure" }),
+  METRICS_TOKEN: z.string().min(16).optional().meta({
+    description:
+      "bearer token `/metrics` requires (`Authorization: Bearer …`; anything else is 404). Unset: `/metrics` is open, except with `NODE_ENV=production`, where it is then 404",
+    defaultText: "none",
+  }),
   TRUST_PROXY: bool.meta({
     description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
   }),
