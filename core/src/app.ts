@@ -6,6 +6,7 @@ import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
 import { registerMfa } from "./accounts/mfa.routes";
+import { registerOidc } from "./accounts/oidc.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -24,6 +25,7 @@ import type { App, AppEnv } from "./http/types";
 import { registerConsents } from "./privacy/consents.routes";
 import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
+import { registerImport } from "./privacy/import.routes";
 import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
@@ -52,6 +54,7 @@ export function createApp(services: Services): App {
   registerMe(app);
   registerMfa(app);
   registerAdmin(app);
+  registerOidc(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);
@@ -68,6 +71,7 @@ export function createApp(services: Services): App {
   registerConsents(app);
   registerExport(app);
   registerErasure(app);
+  registerImport(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -59,9 +59,11 @@ results.push(
 results.push(await wrk({ name: "GET /v1/entries?limit=5 (cached)", url: `${base}/v1/entries?limit=5`, headers: auth, seconds, cpu }));
 results.push(await wrk({ name: "GET /v1/entries/:id (cached)", url: `${base}/v1/entries/${firstId}`, headers: auth, seconds, cpu }));
 
+// A second process: no read cache, and no job workers (an API-only pod, its jobs left in Redis for
+// worker pods), for the uncached read and the create without embedding work on the same cores.
 const nocache = await startServer(
   ["bun", "core/src/main.ts"],
-  coreEnv(CORE_NOCACHE, { READ_CACHE: "off" }),
+  coreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
   `http://127.0.0.1:${CORE_NOCACHE}/readyz`,
 );
 results.push(
@@ -73,6 +75,19 @@ results.push(
     cpu: cpuOf(nocache.pid),
   }),
 );
+const createBody = JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] });
+results.push(
+  await wrk({
+    name: "POST /v1/entries (JOB_WORKERS=off)",
+    url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries`,
+    method: "POST",
+    headers: auth,
+    body: createBody,
+    seconds,
+    cpu: cpuOf(nocache.pid),
+  }),
+);
+const rssApiPod = await peakRssMb(nocache.pid);
 await stop(nocache);
 
 results.push(await wrk({ name: "GET /v1/search?q=bike service", url: `${base}/v1/search?q=bike%20service`, headers: auth, seconds, cpu }));
@@ -82,7 +97,7 @@ const create = await wrk({
   url: `${base}/v1/entries`,
   method: "POST",
   headers: auth,
-  body: JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] }),
+  body: createBody,
   seconds,
   cpu,
 });
@@ -90,7 +105,7 @@ results.push(create);
 const rssPeak = await peakRssMb(core.pid);
 
 printTable(results, baseline, {
-  "core peak RSS (VmHWM)": `${rssBefore.toFixed(0)} MB before create, ${rssPeak.toFixed(0)} MB after`,
+  "core peak RSS (VmHWM)": `${rssBefore.toFixed(0)} MB before create, ${rssPeak.toFixed(0)} MB after; API-only process ${rssApiPod.toFixed(0)} MB`,
   connections: "64, wrk -t2, loopback, 2 cores shared by wrk, core, Postgres and Redis; µs/req: CPU per request of each process",
 });
 

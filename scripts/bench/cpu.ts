@@ -33,10 +33,28 @@ export function tree(root: number): number[] {
   return out;
 }
 
-/** CPU seconds used so far by each group of processes (re-resolved each time: backends come and go). */
-export function cpuSeconds(groups: Record<string, () => number[]>): Record<string, number> {
+/** CPU seconds used so far by each process of each group (re-resolved each time: backends come and go). */
+export function cpuSeconds(groups: Record<string, () => number[]>): Record<string, Map<number, number>> {
+  const out: Record<string, Map<number, number>> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    const m = new Map<number, number>();
+    for (const pid of pids()) {
+      const s = stat(pid);
+      if (s) m.set(pid, s.cpuS);
+    }
+    out[name] = m;
+  }
+  return out;
+}
+
+/** CPU seconds each group spent between two readings; a process that started meanwhile counts from 0, one that exited is not counted. */
+export function cpuSpent(before: Record<string, Map<number, number>>, after: Record<string, Map<number, number>>): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [name, pids] of Object.entries(groups)) out[name] = pids().reduce((sum, pid) => sum + (stat(pid)?.cpuS ?? 0), 0);
+  for (const [name, now] of Object.entries(after)) {
+    let sum = 0;
+    for (const [pid, s] of now) sum += s - (before[name]?.get(pid) ?? 0);
+    out[name] = sum;
+  }
   return out;
 }
 

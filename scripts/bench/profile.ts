@@ -1,7 +1,8 @@
 // `bun scripts/bench/profile.ts <scenario> [seconds]` (with the test services' env loaded): one
 // core process, one wrk scenario, then CPU per request of core, PostgreSQL and Redis. With
 // PROFILE=1, core runs under Bun's sampling profiler and writes a Markdown profile to
-// /tmp/tcc-profile/ on exit. For finding where a request's microseconds go; `bench:core` is the
+// /tmp/tcc-profile/ on exit. BUN_FLAGS (e.g. "--smol") and CORE_ENV ("DB_POOL_MAX=4 JOB_WORKERS=off")
+// change how core runs. For finding where a request's microseconds go; `bench:core` is the
 // table of record.
 import { breakdown } from "./breakdown";
 import { servicePids, tree } from "./cpu";
@@ -19,6 +20,7 @@ const profile = process.env.PROFILE === "1";
 const profilePath = `/tmp/tcc-profile/${scenario}-${Date.now()}.cpuprofile`;
 const cmd = [
   "bun",
+  ...(process.env.BUN_FLAGS ? process.env.BUN_FLAGS.split(" ") : []),
   ...(profile ? ["--cpu-prof", "--cpu-prof-dir=/tmp/tcc-profile", `--cpu-prof-name=${profilePath.split("/").pop()}`] : []),
   "core/src/main.ts",
 ];
@@ -35,6 +37,12 @@ const core = await startServer(
     RATE_LIMIT_IP_PER_MIN: "100000000",
     RATE_LIMIT_AUTH_PER_MIN: "100000000",
     READ_CACHE: scenario === "uncached-get" ? "off" : "on",
+    ...Object.fromEntries(
+      (process.env.CORE_ENV ?? "")
+        .split(" ")
+        .filter(Boolean)
+        .map((kv) => kv.split("=") as [string, string]),
+    ),
   },
   `${base}/readyz`,
 );

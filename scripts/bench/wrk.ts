@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { cpuSeconds } from "./cpu";
+import { cpuSeconds, cpuSpent } from "./cpu";
 
 export interface WrkResult {
   name: string;
@@ -23,6 +23,8 @@ export interface WrkRun {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Paths requested in turn (on `url`'s host) instead of `url`'s own path. */
+  paths?: string[];
   /** Process groups whose CPU time is measured over the run, e.g. { core: () => [pid] }. */
   cpu?: Record<string, () => number[]>;
 }
@@ -41,6 +43,10 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   const lines = [`wrk.method = ${JSON.stringify(run.method ?? "GET")}`];
   for (const [k, v] of Object.entries(run.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   if (run.body) lines.push(`wrk.body = ${JSON.stringify(run.body)}`);
+  if (run.paths?.length) {
+    lines.push(`local paths = { ${run.paths.map((p) => JSON.stringify(p)).join(", ")} }`, "local i = 0");
+    lines.push("request = function() i = i % #paths + 1; return wrk.format(nil, paths[i]) end");
+  }
   writeFileSync(script, `${lines.join("\n")}\n`);
   const args = ["wrk", "--latency", `-t${run.threads ?? 2}`, `-c${run.connections ?? 64}`, `-d${run.seconds ?? 8}s`, "-s", script, run.url];
   const before = cpuSeconds(run.cpu ?? {});
@@ -56,7 +62,7 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   const errors = non2xx + (sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
   const requests = Number(out.match(/(\d+) requests in/)?.[1] ?? 0);
   const cpuUs: Record<string, number> = {};
-  for (const k of Object.keys(before)) cpuUs[k] = requests ? (((after[k] ?? 0) - (before[k] ?? 0)) * 1e6) / requests : Number.NaN;
+  for (const [k, spent] of Object.entries(cpuSpent(before, after))) cpuUs[k] = requests ? (spent * 1e6) / requests : Number.NaN;
   return { name: run.name, rps, p50Ms: p50, p99Ms: p99, errors, requests, cpuUs };
 }
 

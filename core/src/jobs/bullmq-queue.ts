@@ -1,4 +1,4 @@
-import { type ConnectionOptions, type Job, Queue, Worker } from "bullmq";
+import { type ConnectionOptions, type Job, type JobsOptions, Queue, Worker } from "bullmq";
 import type Redis from "ioredis";
 import type { Logger } from "../lib/logger";
 import type { Metrics } from "../lib/metrics";
@@ -12,6 +12,11 @@ import {
   type QueueCounts,
   type WorkerOptions,
 } from "./queue";
+
+interface Batch {
+  jobs: { name: string; data: unknown; opts: JobsOptions }[];
+  done: Promise<void>;
+}
 
 interface Registration {
   handler: JobHandler<unknown>;
@@ -32,6 +37,10 @@ export class BullMqJobQueue implements JobQueue {
   private readonly queues = new Map<string, Queue>();
   private readonly workers: Worker[] = [];
   private readonly registrations = new Map<string, Registration>();
+  /** Adds gathered in this tick, per queue; sent together as one addBulk (one round trip). */
+  private readonly batches = new Map<string, Batch>();
+  /** Batches sent and not yet confirmed: drain() waits for them. */
+  private readonly sending = new Set<Promise<void>>();
 
   constructor(
     private readonly connection: () => Redis,
@@ -58,17 +67,42 @@ export class BullMqJobQueue implements JobQueue {
     if (this.metrics && !this.metrics.jobSources.names.includes(name)) this.metrics.jobSources.names.push(name);
   }
 
-  async enqueue<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {
+  /**
+   * Resolves once the job is in Redis. Jobs enqueued in the same tick go together in one addBulk:
+   * under a burst of writes that is one round trip (and one write to the socket) for many jobs.
+   */
+  enqueue<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {
     const reg = this.registrations.get(name);
-    await this.queue(name).add(name, data, {
-      jobId: opts.jobId ? safeId(opts.jobId) : undefined,
-      delay: opts.delayMs,
-      attempts: reg?.opts.attempts ?? DEFAULT_ATTEMPTS,
-      backoff: { type: "jittered", delay: reg?.opts.backoffMs ?? DEFAULT_BACKOFF_MS },
-      removeOnComplete: true,
-      // Failed jobs stay (capped) so they can be inspected and counted.
-      removeOnFail: { count: 1000 },
+    let batch = this.batches.get(name);
+    if (!batch) {
+      const jobs: Batch["jobs"] = [];
+      const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.batches.delete(name);
+        return this.queue(name).addBulk(jobs);
+      });
+      const sent = done.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.sending.add(sent);
+      void sent.then(() => this.sending.delete(sent));
+      batch = { jobs, done: done.then(() => undefined) };
+      this.batches.set(name, batch);
+    }
+    batch.jobs.push({
+      name,
+      data,
+      opts: {
+        jobId: opts.jobId ? safeId(opts.jobId) : undefined,
+        delay: opts.delayMs,
+        attempts: reg?.opts.attempts ?? DEFAULT_ATTEMPTS,
+        backoff: { type: "jittered", delay: reg?.opts.backoffMs ?? DEFAULT_BACKOFF_MS },
+        removeOnComplete: true,
+        // Failed jobs stay (capped) so they can be inspected and counted.
+        removeOnFail: { count: 1000 },
+      },
     });
+    return batch.done;
   }
 
   async start(): Promise<void> {
@@ -128,6 +162,8 @@ export class BullMqJobQueue implements JobQueue {
 
   async drain(name: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    // Jobs enqueued but not yet in Redis count as waiting.
+    while (this.batches.size || this.sending.size) await Promise.all([...this.sending, Bun.sleep(1)]);
     for (;;) {
       const c = await this.counts(name);
       if (c.waiting + c.active + c.delayed === 0) return;
@@ -137,6 +173,8 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    // Jobs enqueued before the stop still reach Redis.
+    while (this.batches.size || this.sending.size) await Promise.all([...this.sending, Bun.sleep(1)]);
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
   }

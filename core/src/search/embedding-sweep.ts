@@ -52,6 +52,9 @@ export async function countUnembedded({ ctx: { s }, input: opts }: Call<{ userId
  * Queues every entry `staleEntries` finds, page by page, and returns how many. The job ids carry
  * `run`, so a job that failed for good earlier (and is kept for inspection) does not block a new one.
  */
+/** How long a sweep waits for the queue to confirm a page of jobs (longer: Redis is down; they go on reconnect). */
+const ENQUEUE_CONFIRM_MS = 10_000;
+
 export async function enqueueStale({
   ctx,
   input: opts,
@@ -62,9 +65,15 @@ export async function enqueueStale({
   while (queued < max) {
     const want = Math.min(500, max - queued);
     const page = await staleEntries({ ctx, input: { limit: want, afterId, all: opts.all, userId: opts.userId } });
-    for (const row of page) {
-      await enqueueEmbedding({ ctx, input: { job: { userId: row.userId, entryId: row.id, force: opts.force }, version: opts.run } });
-    }
+    // A page at a time, confirmed: the queue sends each page's jobs together.
+    await Promise.all(
+      page.map((row) =>
+        enqueueEmbedding({
+          ctx,
+          input: { job: { userId: row.userId, entryId: row.id, force: opts.force }, version: opts.run, waitMs: ENQUEUE_CONFIRM_MS },
+        }),
+      ),
+    );
     queued += page.length;
     if (page.length < want) break;
     afterId = page[page.length - 1]?.id;

@@ -8,8 +8,6 @@ import { chunkEntry, embeddingInput } from "./chunks";
 export const EMBEDDINGS_QUEUE = "embeddings";
 /** Texts per gateway call: large enough to batch well on a GPU, small enough to retry cheaply. */
 const EMBED_BATCH = 32;
-/** A write waits this long for its job to reach the queue; beyond it (Redis down) the job is sent on reconnect. */
-const ENQUEUE_WAIT_MS = 100;
 /** Rounds of "the entry changed while we embedded it, embed again" before leaving it to a retry. */
 const MAX_ROUNDS = 3;
 
@@ -45,13 +43,15 @@ export const textHashSql = sql.raw(
  */
 export async function enqueueEmbedding({
   ctx,
-  input: { job, version },
-}: Call<{ job: EmbeddingJob; version: string }, SystemCtx>): Promise<void> {
+  input: { job, version, waitMs = 0 },
+}: Call<{ job: EmbeddingJob; version: string; waitMs?: number }, SystemCtx>): Promise<void> {
   const { s } = ctx;
   // AI turned off (DisabledAiClient): the job could only fail.
   if (!s.ai.enabled) return;
-  // With the cache backend already known to be down, do not make the write wait at all.
-  await enqueueWithin(s, EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` }, s.kv.healthy ? ENQUEUE_WAIT_MS : 0);
+  // By default off the response path: a write does not wait for the queue (nothing it tells the
+  // client depends on it). A job that never reaches Redis is logged, and the start-up sweep
+  // finds the entry. Sweeps and backfills wait, to count what they queued.
+  await enqueueWithin(s, EMBEDDINGS_QUEUE, job, { jobId: `${job.entryId}_${version}` }, waitMs);
 }
 
 /** Queues embedding for an entry just written with this title and content (after the commit, inside a transaction). */
