@@ -200,6 +200,16 @@ export const EnvSchema = z.object({
   EDGE_TRUST_WINDOW_S: z.coerce.number().int().min(1).max(300).default(30).meta({
     description: "how old (or how far ahead of core's clock) an edge trust header may be; its nonce is remembered in Redis that long",
   }),
+  REGISTER_MAX_CONFLICTS: z.coerce.number().int().positive().default(5).meta({
+    description:
+      "sign-ups for an email that already has an account (409) one client address may make per window, then 429: bounds email enumeration",
+  }),
+  REGISTER_CONFLICT_WINDOW_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(3600)
+    .meta({ description: "the window of `REGISTER_MAX_CONFLICTS`, from the first conflict" }),
   GALLERY_PASSWORD_MAX_FAILURES: z.coerce.number().int().positive().default(30).meta({
     description:
       "wrong passwords a shared gallery takes per `GALLERY_PASSWORD_WINDOW_S`, from everyone, before it answers 429 (each one is an argon2 check)",
@@ -216,6 +226,11 @@ export const EnvSchema = z.object({
     .positive()
     .default(900)
     .meta({ description: "the window of both gallery password limits, from the first failure" }),
+  METRICS_TOKEN: z.string().min(16).optional().meta({
+    description:
+      "bearer token `/metrics` requires (`Authorization: Bearer …`; anything else is 404). Unset: `/metrics` is open, except with `NODE_ENV=production`, where it is then 404",
+    defaultText: "none",
+  }),
   OIDC_PROVIDERS: z
     .string()
     .optional()
