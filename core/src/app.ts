@@ -6,6 +6,7 @@ import { registerApiKeys } from "./accounts/api-keys.routes";
 import { registerAuth } from "./accounts/auth.routes";
 import { registerMe } from "./accounts/me.routes";
 import { registerMfa } from "./accounts/mfa.routes";
+import { registerOidc } from "./accounts/oidc.routes";
 import { registerChat } from "./chat/chat.routes";
 import { registerConversations } from "./chat/conversations.routes";
 import type { Services } from "./context";
@@ -53,6 +54,7 @@ export function createApp(services: Services): App {
   registerMe(app);
   registerMfa(app);
   registerAdmin(app);
+  registerOidc(app);
   registerEntries(app);
   registerEmbeddings(app);
   registerTags(app);

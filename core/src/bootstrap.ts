@@ -5,6 +5,7 @@ import { waitForRedis } from "@tcc/shared/runtime";
 import { type AiClient, GatewayClient } from "./ai/client";
 import { startEmbeddedGateway } from "./ai/embedded-gateway";
 import { loadFileUrlSecret, loadSigningKeys } from "./auth/keys";
+import { redenyRecentLogouts } from "./auth/revocation";
 import { AccessTokens } from "./auth/tokens";
 import type { Services } from "./context";
 import type { Env } from "./env";
@@ -147,6 +148,15 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     metrics,
     clock: () => new Date(),
   };
+  if (kv instanceof RedisKV) {
+    // Logouts that reached only the database (Redis down, or restarted without persistence).
+    const redeny = () =>
+      redenyRecentLogouts({ ctx: { s: services } }).catch((err: unknown) =>
+        logger.warn({ err: String(err) }, "could not rewrite the logout denylist"),
+      );
+    kv.onRecover(redeny);
+    await redeny();
+  }
   registerJobs(services);
   if (env.JOB_WORKERS === "on") await jobs.start();
   return services;

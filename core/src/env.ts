@@ -17,6 +17,24 @@ const bool = z
  * Every variable core reads. Each one says what it means (.meta): docs/configuration.md is
  * generated from this schema (npm run docs:config), defaults included.
  */
+const OidcProviders = z
+  .array(
+    z
+      .object({
+        id: z.string().regex(/^[a-z0-9-]{1,32}$/, "lowercase letters, digits and dashes"),
+        name: z.string().min(1).max(64).optional(),
+        issuer: z.string().url(),
+        clientId: z.string().min(1),
+        clientSecret: z.string().min(1),
+        redirectUri: z.string().url().optional(),
+        scopes: z.string().default("openid email profile"),
+        allowHttp: z.boolean().default(false),
+      })
+      .strict(),
+  )
+  .refine((list) => new Set(list.map((p) => p.id)).size === list.length, "provider ids must be unique");
+export type OidcProviderConfig = z.infer<typeof OidcProviders>[number];
+
 export const EnvSchema = z.object({
   NODE_ENV: z
     .enum(["development", "production", "test"])
@@ -182,6 +200,16 @@ export const EnvSchema = z.object({
   EDGE_TRUST_WINDOW_S: z.coerce.number().int().min(1).max(300).default(30).meta({
     description: "how old (or how far ahead of core's clock) an edge trust header may be; its nonce is remembered in Redis that long",
   }),
+  REGISTER_MAX_CONFLICTS: z.coerce.number().int().positive().default(5).meta({
+    description:
+      "sign-ups for an email that already has an account (409) one client address may make per window, then 429: bounds email enumeration",
+  }),
+  REGISTER_CONFLICT_WINDOW_S: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(3600)
+    .meta({ description: "the window of `REGISTER_MAX_CONFLICTS`, from the first conflict" }),
   GALLERY_PASSWORD_MAX_FAILURES: z.coerce.number().int().positive().default(30).meta({
     description:
       "wrong passwords a shared gallery takes per `GALLERY_PASSWORD_WINDOW_S`, from everyone, before it answers 429 (each one is an argon2 check)",
@@ -198,6 +226,35 @@ export const EnvSchema = z.object({
     .positive()
     .default(900)
     .meta({ description: "the window of both gallery password limits, from the first failure" }),
+  METRICS_TOKEN: z.string().min(16).optional().meta({
+    description:
+      "bearer token `/metrics` requires (`Authorization: Bearer …`; anything else is 404). Unset: `/metrics` is open, except with `NODE_ENV=production`, where it is then 404",
+    defaultText: "none",
+  }),
+  OIDC_PROVIDERS: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (!raw) return [];
+      let value: unknown;
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be a JSON array" });
+        return z.NEVER;
+      }
+      const parsed = OidcProviders.safeParse(value);
+      if (!parsed.success) {
+        ctx.addIssue({ code: "custom", message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+        return z.NEVER;
+      }
+      return parsed.data;
+    })
+    .meta({
+      description:
+        'OpenID Connect sign-in providers, a JSON array of `{"id","name?","issuer","clientId","clientSecret","redirectUri?","scopes?","allowHttp?"}`: `id` names the provider in URLs, `issuer` is discovered (`/.well-known/openid-configuration`), `redirectUri` defaults to `PUBLIC_URL/v1/auth/oidc/{id}/callback` and must be registered with the provider, `scopes` defaults to `openid email profile`, `allowHttp` (tests and local providers only) permits a plain-HTTP issuer',
+      defaultText: "none (OIDC sign-in off)",
+    }),
   TRUST_PROXY: bool.meta({
     description: "take the client address from `CF-Connecting-IP` / `X-Forwarded-For` (only behind a proxy you run)",
   }),

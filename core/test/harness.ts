@@ -33,6 +33,7 @@ export function testEnv(overrides: Record<string, string> = {}): Env {
     RATE_LIMIT_AUTH_PER_MIN: "1000000",
     GALLERY_PASSWORD_IP_MAX_FAILURES: "1000000",
     GALLERY_PASSWORD_MAX_FAILURES: "1000000",
+    REGISTER_MAX_CONFLICTS: "1000000",
     // Each harness its own job queues: a worker of another harness (or a started core process)
     // sharing this Redis would otherwise take jobs whose files live in a storage it cannot see.
     JOB_QUEUE_PREFIX: `tcc:test-jobs:${process.pid}:${++harnesses}`,

@@ -41,6 +41,9 @@ function respond(c: Context<EdgeEnv>, stored: Response, body: ArrayBuffer | Read
  * an entry is served for GALLERY_FRESH_S, then revalidated with core's ETag (a 304 refreshes
  * it, a 200 replaces it, a 404 or 401 removes it). Core's own Cache-Control (hours of
  * stale-while-revalidate) is replaced on what is stored and on what clients get.
+ * While one request revalidates an entry, others in the same isolate get the entry for at most
+ * REVALIDATING_GRACE_MS more, so an expiry under load costs core one request, not one per
+ * viewer: the bound is GALLERY_FRESH_S plus that second.
  * Requests with a password, any query, or Authorization bypass the cache entirely.
  */
 export async function galleryFromCache(c: Context<EdgeEnv>): Promise<Response> {
@@ -55,18 +58,36 @@ export async function galleryFromCache(c: Context<EdgeEnv>): Promise<Response> {
   const entry = await cache.match(key);
   const age = entry ? Date.now() - Number(entry.headers.get(STORED_AT) ?? 0) : Number.POSITIVE_INFINITY;
   if (entry && age >= 0 && age < cfg.GALLERY_FRESH_S * 1000) return respond(c, entry, entry.body, "HIT");
+  // One revalidation per entry at a time in this isolate: while it is in flight, the others are
+  // served the entry they have, for at most REVALIDATING_GRACE_MS past its freshness.
+  if (entry && revalidating.has(key.url) && age < cfg.GALLERY_FRESH_S * 1000 + REVALIDATING_GRACE_MS) {
+    return respond(c, entry, entry.body, "HIT");
+  }
+  revalidating.add(key.url);
+  try {
+    return await fromOrigin(c, cache, key, entry);
+  } finally {
+    revalidating.delete(key.url);
+  }
+}
 
+/** Keys this isolate is revalidating now (plain strings: nothing is shared between requests but this flag). */
+const revalidating = new Set<string>();
+const REVALIDATING_GRACE_MS = 1_000;
+
+function fromOrigin(c: Context<EdgeEnv>, cache: Cache, key: Request, entry: Response | undefined): Promise<Response> {
+  const cfg = c.get("cfg");
   return limited(c, async () => {
     const etag = entry?.headers.get("etag");
     // The edge judges the client's validator itself; core's is the stored entry's, or none.
     const res = await forward(c, etag ? { "if-none-match": etag } : {}, ["if-none-match"]);
     if (res.status === 304 && entry) {
       const body = await entry.arrayBuffer();
-      c.executionCtx.waitUntil(cache.put(key, store(entry, body, cfg.GALLERY_STORE_S)));
+      await cache.put(key, store(entry, body, cfg.GALLERY_STORE_S)); // before the flag drops: the next view finds it
       return respond(c, entry, body, "REVALIDATED");
     } else if (storable(res)) {
       const body = await res.arrayBuffer();
-      c.executionCtx.waitUntil(cache.put(key, store(res, body, cfg.GALLERY_STORE_S)));
+      await cache.put(key, store(res, body, cfg.GALLERY_STORE_S)); // before the flag drops: the next view finds it
       return respond(c, res, body, "MISS");
     }
     // Withdrawn (404), protected now (401) or anything else core would not let be shared:

@@ -86,6 +86,17 @@ describe("cached public galleries", () => {
     expect(origin.count(path)).toBe(2);
   });
 
+  test("twenty viewers at once on an expired entry cost core one revalidation, not twenty", async () => {
+    const g = await gallery("Crowded");
+    const path = `/v1/public/galleries/${g.slug}`;
+    expect((await view(dcB, path)).cache).toBe("MISS");
+    await Bun.sleep(FRESH_S * 1000 + 200);
+    const all = await Promise.all(Array.from({ length: 20 }, () => view(dcB, path)));
+    expect(all.every((v) => v.status === 200 && v.text.includes("Crowded"))).toBe(true);
+    expect(all.filter((v) => v.cache === "REVALIDATED").length).toBeGreaterThanOrEqual(1);
+    expect(origin.count(path) - 1).toBeLessThanOrEqual(2);
+  });
+
   test("an edit shows in both data centres within the bound, with no purge", async () => {
     const g = await gallery("Before the edit");
     const paths = [`/v1/public/galleries/${g.slug}`, `/g/${g.slug}`];

@@ -23,6 +23,8 @@ export interface WrkRun {
   method?: string;
   headers?: Record<string, string>;
   body?: string;
+  /** Paths requested in turn (on `url`'s host) instead of `url`'s own path. */
+  paths?: string[];
   /** Process groups whose CPU time is measured over the run, e.g. { core: () => [pid] }. */
   cpu?: Record<string, () => number[]>;
 }
@@ -41,6 +43,10 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
   const lines = [`wrk.method = ${JSON.stringify(run.method ?? "GET")}`];
   for (const [k, v] of Object.entries(run.headers ?? {})) lines.push(`wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`);
   if (run.body) lines.push(`wrk.body = ${JSON.stringify(run.body)}`);
+  if (run.paths?.length) {
+    lines.push(`local paths = { ${run.paths.map((p) => JSON.stringify(p)).join(", ")} }`, "local i = 0");
+    lines.push("request = function() i = i % #paths + 1; return wrk.format(nil, paths[i]) end");
+  }
   writeFileSync(script, `${lines.join("\n")}\n`);
   const args = ["wrk", "--latency", `-t${run.threads ?? 2}`, `-c${run.connections ?? 64}`, `-d${run.seconds ?? 8}s`, "-s", script, run.url];
   const before = cpuSeconds(run.cpu ?? {});

@@ -34,13 +34,29 @@ export async function register({
   { user: PublicUser } & TokenPair
 > {
   const { s } = ctx;
+  // A 409 tells whether an email has an account, so each address gets only a few of them per
+  // window (then 429): reserved before the attempt, given back when it creates an account.
+  const conflictKey = `tcc:regc:${meta.ip ?? "unknown"}`;
+  if ((await s.security.incr(conflictKey, s.env.REGISTER_CONFLICT_WINDOW_S)) > s.env.REGISTER_MAX_CONFLICTS) {
+    await s.security.decr(conflictKey);
+    throw new AppError("RATE_LIMITED", "Too many sign-ups for existing accounts from this address; try again later", undefined, {
+      "Retry-After": String(s.env.REGISTER_CONFLICT_WINDOW_S),
+    });
+  }
   const passwordHash = await hashPassword(input.password);
-  const [user] = await s.db.primary
-    .insert(schema.users)
-    .values({ email: normaliseEmail(input.email), passwordHash, displayName: input.displayName ?? null })
-    .onConflictDoNothing()
-    .returning();
+  let user: typeof schema.users.$inferSelect | undefined;
+  try {
+    [user] = await s.db.primary
+      .insert(schema.users)
+      .values({ email: normaliseEmail(input.email), passwordHash, displayName: input.displayName ?? null })
+      .onConflictDoNothing()
+      .returning();
+  } catch (err) {
+    await s.security.decr(conflictKey);
+    throw err;
+  }
   if (!user) throw new AppError("CONFLICT", "An account with this email already exists");
+  await s.security.decr(conflictKey);
   await audit({ ctx, input: { userId: user.id, action: "auth.register", ...meta } });
   return { user: toPublic(user), ...(await startSession({ ctx, input: { userId: user.id, client: meta } })) };
 }

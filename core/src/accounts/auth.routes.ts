@@ -34,6 +34,7 @@ export const SecondFactor = {
 };
 /** Exactly one of code and recoveryCode. */
 export const oneFactor = (v: { code?: string; recoveryCode?: string }) => (v.code === undefined) !== (v.recoveryCode === undefined);
+export const oneFactorOrNone = (v: { code?: string; recoveryCode?: string }) => v.code === undefined || v.recoveryCode === undefined;
 
 const tags = ["auth"];
 

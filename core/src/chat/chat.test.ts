@@ -180,6 +180,21 @@ describe("POST /v1/chat", () => {
     expect((await a.get(`/v1/conversations/${conversationId}`)).body.messages).toHaveLength(4);
   });
 
+  test("a tool argument the database cannot take (NUL, a lone surrogate) goes back to the model as an error", async () => {
+    const a = await h.user();
+    await entry(a, "Run 5k", "easy run");
+    fake.script([
+      { tool_calls: [{ name: "search_entries", arguments: { query: "run\u0000" } }] },
+      { tool_calls: [{ name: "search_entries", arguments: { query: "run \ud800" } }] },
+      { content: "Sorry, no luck." },
+    ]);
+    const res = await chat(a, { message: "Find my runs" });
+    expect(res.status).toBe(200);
+    expect(named(res.events, "tool").map((t: any) => t.ok)).toEqual([false, false]);
+    expect(named(res.events, "error")).toEqual([]);
+    expect(answerOf(res.events)).toBe("Sorry, no luck.");
+  });
+
   test("after the tool rounds the model is offered no tools and must answer", async () => {
     const a = await h.user();
     const loop = { tool_calls: [{ name: "list_tags", arguments: {} }] };

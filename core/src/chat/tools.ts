@@ -5,6 +5,7 @@ import type { Call } from "../context";
 import { getEntry } from "../entries/entries";
 import { listTags } from "../entries/tags";
 import { AppError } from "../errors";
+import { findBadString } from "../http/clean-strings";
 import { FULL_TEXT_CHARS, toContextEntry } from "./context-entries";
 import { queryLog } from "./query-log/query-log";
 import { searchEntriesForChat } from "./retrieval";
@@ -16,7 +17,16 @@ export interface ToolOutcome {
   entries: ContextEntry[];
 }
 
-const SearchArgs = z.object({ query: z.string().trim().min(1).max(500), limit: z.coerce.number().int().min(1).max(20).default(5) });
+// The model's arguments are input like a user's: nothing SQL cannot take gets past them.
+const SearchArgs = z.object({
+  query: z
+    .string()
+    .trim()
+    .min(1)
+    .max(500)
+    .refine((s) => !findBadString(s), "must not contain NUL or unpaired surrogates"),
+  limit: z.coerce.number().int().min(1).max(20).default(5),
+});
 const GetEntryArgs = z.object({ id: z.string().uuid() });
 const QueryLogArgs = z.object({ sql: z.string().min(1).max(4_000) });
 const NoArgs = z.object({}).passthrough();

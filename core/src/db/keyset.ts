@@ -2,8 +2,8 @@ import { type SQL, sql } from "drizzle-orm";
 import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { AppError } from "../errors";
 import { type Cursor, decodeCursor } from "../lib/cursor";
+import { isCursorTimestamp } from "../lib/timestamps";
 
-const ISO_MICROS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 // Checked here because a cursor's id is cast with ::uuid, and a failed cast would be a 500.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -23,7 +23,7 @@ export const timestampCursorValue = (col: AnyPgColumn) => sql<string>`to_char(${
 /** Keyset condition after the cursor on (timestamp column, id); compared at full microsecond precision. */
 export function afterTimestamp(raw: string | undefined, col: AnyPgColumn, idCol: AnyPgColumn, order: "asc" | "desc"): SQL | undefined {
   if (!raw) return undefined;
-  const cur = readCursor(raw, (v) => ISO_MICROS.test(v));
+  const cur = readCursor(raw, isCursorTimestamp);
   return order === "desc"
     ? sql`(${col}, ${idCol}) < (${cur.v}::timestamptz, ${cur.id}::uuid)`
     : sql`(${col}, ${idCol}) > (${cur.v}::timestamptz, ${cur.id}::uuid)`;

@@ -4,6 +4,7 @@ import { and, asc, desc, eq, inArray, isNull, sql } from "drizzle-orm";
 import { hashPassword } from "../auth/passwords";
 import type { Call, Ctx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
+import { isForeignKeyViolation } from "../db/pg-errors";
 import { type InTransaction, withTransaction } from "../db/transaction";
 import { wrote } from "../db/wrote";
 import { AppError, notFound } from "../errors";
@@ -168,19 +169,22 @@ export async function updateGallery({ ctx, input: { id, patch } }: Call<{ id: st
   if (patch.expiresAt !== undefined) set.expiresAt = patch.expiresAt === null ? null : new Date(patch.expiresAt);
   if (patch.password !== undefined) set.passwordHash = patch.password === null ? null : await hashPassword(patch.password);
   if (patch.coverFileId !== undefined) set.coverFileId = patch.coverFileId;
+  const notACover = () =>
+    new AppError("VALIDATION_FAILED", "The cover must be one of the gallery's files", [
+      { path: "coverFileId", message: "not a file in this gallery" },
+    ]);
   const row = await withTransaction(ctx, async (ctx) => {
-    const updated = await bump({ ctx, input: { id, set } });
+    // A cover naming no file at all fails the foreign key: the same 400 as any other non-member.
+    const updated = await bump({ ctx, input: { id, set } }).catch((err) => {
+      throw isForeignKeyViolation(err) ? notACover() : err;
+    });
     if (patch.coverFileId) {
       const [item] = await ctx.tx.db
         .select({ id: gi.id })
         .from(gi)
         .where(and(eq(gi.galleryId, id), eq(gi.fileId, patch.coverFileId)))
         .limit(1);
-      if (!item) {
-        throw new AppError("VALIDATION_FAILED", "The cover must be one of the gallery's files", [
-          { path: "coverFileId", message: "not a file in this gallery" },
-        ]);
-      }
+      if (!item) throw notACover();
     }
     await wrote(ctx);
     return updated;

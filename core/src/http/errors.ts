@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ZodError } from "zod";
 import { AppError, type ErrorCode, errorStatus } from "../errors";
+import { findBadString } from "./clean-strings";
 import type { AppEnv } from "./types";
 
 function envelope(c: Context<AppEnv>, code: ErrorCode, message: string, details?: unknown, status?: number) {
@@ -42,10 +43,15 @@ export function notFoundHandler(c: Context<AppEnv>) {
   return envelope(c, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`);
 }
 
-/** zod-openapi's defaultHook: a failed validation throws into onError. */
-export function validationHook(result: { success: boolean; error?: unknown }) {
+/**
+ * zod-openapi's defaultHook, run for every validated part of every request: a failed validation
+ * throws into onError, and so does a string no schema should have let through (findBadString).
+ */
+export function validationHook(result: { success: boolean; error?: unknown; data?: unknown }) {
   if (!result.success) {
     const err = result.error;
     throw new AppError("VALIDATION_FAILED", "Invalid request", err instanceof ZodError ? zodDetails(err) : undefined);
   }
+  const bad = findBadString(result.data);
+  if (bad) throw new AppError("VALIDATION_FAILED", "Invalid request", [bad]);
 }

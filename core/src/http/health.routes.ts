@@ -1,3 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
+import type { Env } from "../env";
+import { notFoundHandler } from "./errors";
 import type { App } from "./types";
 
 export function registerHealth(app: App) {
@@ -26,7 +29,20 @@ export function registerHealth(app: App) {
   });
 
   app.get("/metrics", async (c) => {
-    const { registry } = c.get("services").metrics;
-    return c.text(await registry.metrics(), 200, { "Content-Type": registry.contentType });
+    const { metrics, env } = c.get("services");
+    if (!metricsAllowed(env, c.req.header("authorization"))) return notFoundHandler(c);
+    return c.text(await metrics.registry.metrics(), 200, { "Content-Type": metrics.registry.contentType });
   });
+}
+
+/**
+ * `/metrics` names routes, queue depths and error rates: in production it answers only the
+ * scraper holding METRICS_TOKEN, and is 404 (as if absent) to everyone else, or to everyone
+ * when no token is set. Outside production without a token it stays open for development.
+ */
+function metricsAllowed(env: Env, authorization: string | undefined): boolean {
+  if (!env.METRICS_TOKEN) return env.NODE_ENV !== "production";
+  const given = Buffer.from(authorization?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? "");
+  const expected = Buffer.from(env.METRICS_TOKEN);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

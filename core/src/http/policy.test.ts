@@ -31,11 +31,15 @@ describe("route policy", () => {
     }
     expect(guarded).toBeGreaterThan(40);
     expect(open.sort()).toEqual([
+      "GET /v1/auth/oidc/providers",
+      "GET /v1/auth/oidc/{provider}/callback", // the provider's state and code are the credential
       "GET /v1/public/exports/{id}", // a signed, expiring link is its own credential
       "GET /v1/public/files/{id}",
       "GET /v1/public/galleries/{slug}",
       "POST /v1/auth/login",
       "POST /v1/auth/login/mfa", // the MFA step's token is its credential
+      "POST /v1/auth/oidc/link/confirm", // the pending link's token and the account's password
+      "POST /v1/auth/oidc/{provider}/start",
       "POST /v1/auth/refresh",
       "POST /v1/auth/register",
     ]);

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { identify } from "../auth/identify";
+import { revokedInDatabase } from "../auth/revocation";
 import { adoptRecentWrite, recentWriteKey } from "../db/wrote";
 import { AppError } from "../errors";
 import { ReadCache } from "../lib/read-cache";
@@ -38,7 +39,13 @@ export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
     });
     if (!g.ip.allowed) refuse(c, "ip", g.ip);
     if (g.user && !g.user.allowed) refuse(c, "user", g.user);
-    if (g.revoked) throw new AppError("UNAUTHORIZED", "Session has been logged out");
+    // Without Redis the denylist cannot be read: ask the database, never assume "not logged out".
+    const revoked =
+      g.revoked ||
+      (who.auth.sessionId !== undefined &&
+        !s.security.healthy &&
+        (await revokedInDatabase({ ctx: { s }, input: { userId, sessionId: who.auth.sessionId } })));
+    if (revoked) throw new AppError("UNAUTHORIZED", "Session has been logged out");
     adoptRecentWrite(s, userId, g.recentWrite);
     if (g.user) applyHeaders(c, g.user);
     c.set("auth", who.auth);

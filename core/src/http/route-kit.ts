@@ -4,6 +4,7 @@ import { ErrorEnvelope } from "@tcc/shared/contracts";
 import type { Context } from "hono";
 import { requireScope } from "../auth/identify";
 import type { Ctx } from "../context";
+import { inInstantRange } from "../lib/timestamps";
 import { clientIp } from "./client-ip";
 import type { AppEnv, SignedInEnv } from "./types";
 
@@ -19,7 +20,11 @@ export const IdParam = z.object({ id: Uuid.openapi({ param: { name: "id", in: "p
 
 export const Limit = z.coerce.number().int().min(1).max(100).default(25);
 export const CursorParam = z.string().max(512).optional().openapi({ description: "nextCursor from the previous page" });
-export const Timestamp = z.string().datetime({ offset: true });
+export const Timestamp = z
+  .string()
+  .datetime({ offset: true })
+  .refine((s) => inInstantRange(Date.parse(s)), "must be between the years 100 and 9999 (UTC)")
+  .openapi({ description: "ISO 8601 with an offset, between the years 100 and 9999 (UTC)" });
 
 export const json = <T extends z.ZodTypeAny>(schema: T, description: string) => ({
   content: { "application/json": { schema } },

@@ -38,6 +38,7 @@ export class RedisKV implements KV {
   readonly kind = "redis" as const;
   readonly health: RedisHealth = { up: true, errors: 0 };
   private readonly fallback = new MemoryKV(10_000);
+  private readonly recoverHooks: (() => Promise<unknown>)[] = [];
 
   constructor(readonly redis: Redis) {
     redis.on("error", () => this.markDown());
@@ -62,6 +63,12 @@ export class RedisKV implements KV {
     if (this.health.up) return;
     this.health.up = true;
     this.redis.incr(EPOCH_KEY).catch(() => this.markDown());
+    for (const hook of this.recoverHooks) hook().catch(() => {});
+  }
+
+  /** Runs `hook` each time Redis answers again after an outage (e.g. to rewrite what only reached the fallback). */
+  onRecover(hook: () => Promise<unknown>): void {
+    this.recoverHooks.push(hook);
   }
 
   private async attempt<T>(run: () => Promise<T>, local: () => Promise<T>): Promise<T> {

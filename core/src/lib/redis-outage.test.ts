@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { createHarness, type Harness } from "../../test/harness";
+import { createHarness, type Harness, waitUntil } from "../../test/harness";
 import { png } from "../../test/png";
 
 const scripts = join(import.meta.dir, "../../../scripts/services");
@@ -81,4 +81,43 @@ describe("Redis outage", () => {
     expect((await u.get("/v1/entries")).body.items[0].title).toBe("written during the stall");
     expect((await u.get(`/v1/entries/${body.id}`)).body.title).toBe("written during the stall");
   });
+
+  test("revocation fails closed: logged-out tokens stay refused while Redis is down, and after it returns empty", async () => {
+    // Another core process sharing the database, Redis and the signing key (kept under DATA_DIR).
+    const sameKeys = { DATA_DIR: h.services.env.DATA_DIR };
+    const other = await createHarness(sameKeys);
+    try {
+      const u = await h.user();
+      const login = async () => (await h.anon.post("/v1/auth/login", { email: u.info.email, password: u.info.password })).body;
+      const before = await login();
+      const during = await login();
+      const kept = await login();
+      expect((await other.anon.withToken(kept.accessToken).get("/v1/auth/me")).status).toBe(200);
+      expect((await h.anon.withToken(before.accessToken).post("/v1/auth/logout")).status).toBe(204);
+      await run("redis-stop.sh"); // no SAVE: Redis comes back empty, as one without persistence would
+      try {
+        expect((await h.anon.withToken(before.accessToken).get("/v1/auth/me")).status).toBe(401);
+        expect((await other.anon.withToken(before.accessToken).get("/v1/auth/me")).status).toBe(401);
+        expect((await h.anon.withToken(during.accessToken).post("/v1/auth/logout")).status).toBe(204);
+        expect((await other.anon.withToken(during.accessToken).get("/v1/auth/me")).status).toBe(401);
+        expect((await h.anon.withToken(kept.accessToken).get("/v1/auth/me")).status).toBe(200);
+      } finally {
+        await run("redis-start.sh");
+      }
+      // Back, with the denylist gone from Redis: it is written again from the database.
+      const third = await createHarness(sameKeys);
+      try {
+        for (const token of [before.accessToken, during.accessToken]) {
+          expect((await third.anon.withToken(token).get("/v1/auth/me")).status).toBe(401);
+          await waitUntil(() => other.services.security.healthy && h.services.security.healthy);
+          expect((await other.anon.withToken(token).get("/v1/auth/me")).status).toBe(401);
+        }
+        expect((await third.anon.withToken(kept.accessToken).get("/v1/auth/me")).status).toBe(200);
+      } finally {
+        await third.close();
+      }
+    } finally {
+      await other.close();
+    }
+  }, 60_000);
 });

@@ -36,9 +36,12 @@ export interface SearchPage {
   degraded?: "ai-unavailable";
 }
 
-// A float as Postgres and JS print it; anything else would fail the ::float8 cast with a 500.
-const FLOAT = /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
-const isRank = (v: string) => FLOAT.test(v) && Number.isFinite(Number(v));
+// A rank exactly as this API prints it (String(Number(rank))): anything else could fail the
+// ::float8 cast with a 500 ("1e-400" underflows a double). Ranks are float4s, never negative.
+const isRank = (v: string) => {
+  const n = Number(v);
+  return String(n) === v && (n === 0 || (n >= 1e-300 && n <= 1e300));
+};
 
 const SNIPPET_OPTIONS = `StartSel=${MARK_START}, StopSel=${MARK_END}, MaxFragments=2, MaxWords=30, MinWords=8, FragmentDelimiter=" … "`;
 // Titles are short: the whole title, matches marked, reads better than fragments of it.
