@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { schema } from "@tcc/db";
 import { eq } from "drizzle-orm";
 import { type Client, createHarness, type Harness } from "../../test/harness";
+import { runStartupSweeps } from "../startup-sweeps";
 import { RESERVATION_TTL_MS, sweepExpiredReservations } from "./quota";
 
 let h: Harness;
@@ -89,6 +90,10 @@ describe("files: the quota holds under parallel uploads", () => {
       .where(eq(r.userId, a.info.id));
     expect((await put(a, bytes(100))).status).toBe(201);
     expect(await sweepExpiredReservations({ ctx: { s: h.services } })).toBeGreaterThanOrEqual(1);
+    expect(await reservations(a.info.id)).toEqual([]);
+    // And what main.ts runs once it listens does the same.
+    await h.services.db.primary.insert(r).values({ userId: a.info.id, bytes: 10, expiresAt: new Date(now - 1) });
+    await runStartupSweeps(h.services);
     expect(await reservations(a.info.id)).toEqual([]);
   });
 
