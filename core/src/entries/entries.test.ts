@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { schema } from "@tcc/db";
+import { and, eq } from "drizzle-orm";
 import postgres from "postgres";
 import { createHarness, type Harness } from "../../test/harness";
+import { STALE_CLAIM_S } from "../http/idempotency";
 
 let h: Harness;
 beforeAll(async () => {
@@ -215,6 +218,33 @@ describe("entries", () => {
     expect((await u.get("/v1/entries")).body.items).toHaveLength(1);
     const different = await u.post("/v1/entries", { title: "other body" }, key);
     expect(different.status).toBe(409);
+  });
+
+  test("a claim left by a process that died mid-create blocks retries until it is stale, then one retry takes it over", async () => {
+    const u = await h.user();
+    const key = crypto.randomUUID();
+    const first = await u.post("/v1/entries", { title: "crashed" }, { "idempotency-key": key });
+    expect(first.status).toBe(201);
+    // What a crash between the claim and the outcome leaves: the create rolled back, the claim at 0.
+    const t = schema.idempotencyKeys;
+    const mine = and(eq(t.userId, u.info.id), eq(t.key, key));
+    await h.services.db.primary.delete(schema.entries).where(eq(schema.entries.id, first.body.id));
+    await h.services.db.primary.update(t).set({ status: 0, body: {} }).where(mine);
+    expect((await u.post("/v1/entries", { title: "crashed" }, { "idempotency-key": key })).status).toBe(409);
+
+    await h.services.db.primary
+      .update(t)
+      .set({ createdAt: new Date(Date.now() - (STALE_CLAIM_S + 60) * 1000) })
+      .where(mine);
+    const retries = await Promise.all(
+      Array.from({ length: 4 }, () => u.post("/v1/entries", { title: "crashed" }, { "idempotency-key": key })),
+    );
+    const created = retries.filter((r) => r.status === 201);
+    expect(new Set(created.map((r) => r.body.id)).size).toBe(1); // one new entry, replayed to any later retry
+    expect(retries.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+    expect((await u.get("/v1/entries")).body.items).toHaveLength(1);
+    const again = await u.post("/v1/entries", { title: "crashed" }, { "idempotency-key": key });
+    expect([again.status, again.body.id]).toEqual([201, created[0]?.body.id]);
   });
 });
 
