@@ -119,3 +119,16 @@ export async function verifySecondFactor({
   }
   return "totp";
 }
+
+/** What re-authentication checks against: the password hash (null for OIDC-only accounts) and whether MFA is on. */
+export async function reauthenticationFacts(
+  s: SystemCtx["s"],
+  userId: string,
+): Promise<{ passwordHash: string | null; mfa: Date | null } | undefined> {
+  const [user] = await s.db.primary
+    .select({ passwordHash: schema.users.passwordHash, mfa: schema.userMfa.confirmedAt })
+    .from(schema.users)
+    .leftJoin(schema.userMfa, eq(schema.userMfa.userId, schema.users.id))
+    .where(eq(schema.users.id, userId));
+  return user;
+}

@@ -11,6 +11,7 @@ import {
   checkTotp,
   clearAttempts,
   newRecoveryCodes,
+  reauthenticationFacts,
   remainingRecoveryCodes,
   type SecondFactor,
   spendAttempt,
@@ -98,11 +99,7 @@ async function replaceRecoveryCodes(ctx: Parameters<Parameters<typeof withTransa
 /** Turns MFA off: needs the password (when the account has one) and a current or recovery code. */
 export async function disableMfa({ ctx, input }: Call<SecondFactor & { password?: string; client: ClientMeta }>): Promise<void> {
   const { s, userId } = ctx;
-  const [user] = await s.db.primary
-    .select({ passwordHash: schema.users.passwordHash, mfa: schema.userMfa.confirmedAt })
-    .from(schema.users)
-    .leftJoin(schema.userMfa, eq(schema.userMfa.userId, schema.users.id))
-    .where(eq(schema.users.id, userId));
+  const user = await reauthenticationFacts(s, userId);
   if (!user?.mfa) throw new AppError("CONFLICT", "Two-factor authentication is not on");
   // One attempt for the password and the code together, so this route cannot be used to
   // guess passwords freely either.

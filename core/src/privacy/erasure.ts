@@ -1,7 +1,7 @@
 import { rowsOf, schema } from "@tcc/db";
 import { eq, sql } from "drizzle-orm";
 import { anonymiseAuditForUser, audit, type ClientMeta } from "../accounts/audit";
-import { type SecondFactor, spendAttempt, verifySecondFactor } from "../accounts/mfa-factors";
+import { reauthenticationFacts, type SecondFactor, spendAttempt, verifySecondFactor } from "../accounts/mfa-factors";
 import { forgetApiKeys, revokeAllSessions } from "../accounts/sessions";
 import { verifyPassword } from "../auth/passwords";
 import type { Call } from "../context";
@@ -28,11 +28,7 @@ export interface ErasureReport {
  */
 export async function eraseAccount({ ctx, input }: Call<SecondFactor & { password?: string; client: ClientMeta }>): Promise<ErasureReport> {
   const { s, userId } = ctx;
-  const [user] = await s.db.primary
-    .select({ passwordHash: schema.users.passwordHash, mfa: schema.userMfa.confirmedAt })
-    .from(schema.users)
-    .leftJoin(schema.userMfa, eq(schema.userMfa.userId, schema.users.id))
-    .where(eq(schema.users.id, userId));
+  const user = await reauthenticationFacts(s, userId);
   if (!user) throw new AppError("NOT_FOUND", "User not found");
   if (!user.passwordHash) {
     throw new AppError("FORBIDDEN", "This account has no password to confirm erasure with; set one first");
