@@ -1,11 +1,15 @@
 import type { Call, SystemCtx } from "../context";
+import { dropExpiredExports } from "../privacy/export";
 import { sweepOrphans } from "./orphans";
 import { sweepExpiredReservations } from "./quota";
 import { sweepTrash } from "./trash";
 
-/** The queue of the periodic storage sweeps: one job kind per sweep, each on its own schedule. */
+/**
+ * The queue of the periodic storage sweeps, one schedule per sweep: trash past its retention,
+ * expired upload reservations, export archives past theirs, and objects no row names.
+ */
 export const STORAGE_SWEEPS_QUEUE = "storage-sweeps";
-export type StorageSweep = "trash" | "reservations" | "orphans";
+export type StorageSweep = "trash" | "reservations" | "exports" | "orphans";
 export interface StorageSweepJob {
   sweep: StorageSweep;
 }
@@ -15,6 +19,7 @@ export function sweepIntervals(env: SystemCtx["s"]["env"]): Record<StorageSweep,
   return {
     trash: env.STORAGE_SWEEP_INTERVAL_S * 1000,
     reservations: env.STORAGE_SWEEP_INTERVAL_S * 1000,
+    exports: env.STORAGE_SWEEP_INTERVAL_S * 1000,
     orphans: env.ORPHAN_SWEEP_INTERVAL_S * 1000,
   };
 }
@@ -29,6 +34,9 @@ export async function runStorageSweep({ ctx, input: { sweep } }: Call<StorageSwe
     } else if (sweep === "reservations") {
       const n = await sweepExpiredReservations({ ctx });
       if (n > 0) logger.info({ reservations: n }, "dropped upload reservations of processes that died mid-upload");
+    } else if (sweep === "exports") {
+      const n = await dropExpiredExports({ ctx });
+      if (n > 0) logger.info({ exports: n }, "removed export archives past their retention");
     } else {
       const r = await sweepOrphans({ ctx });
       if (r.removed) logger.info(r, "orphan sweep: removed stored objects no row refers to");
