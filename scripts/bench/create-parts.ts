@@ -2,6 +2,7 @@
 // microseconds per call of each part of `POST /v1/entries`, measured with 64 calls in flight
 // (wrk's 64 connections): this process's CPU, and PostgreSQL's (primary, replica, their
 // backends) and Redis's over the same calls. For docs/benchmarks.md.
+import { DisabledAiClient } from "../../core/src/ai/client";
 import { createApp } from "../../core/src/app";
 import { createServices } from "../../core/src/bootstrap";
 import type { Ctx } from "../../core/src/context";
@@ -17,7 +18,7 @@ const C = Number(process.env.PARTS_C ?? 64);
 const services = servicePids();
 
 /** µs of CPU per call of this process ("core"), PostgreSQL and Redis. */
-async function cpuPerCall(run: () => unknown): Promise<Record<string, number>> {
+async function cpuPerCall(run: () => unknown): Promise<{ core: number; pg: number; redis: number }> {
   for (let i = 0; i < 300; i++) await run();
   const before = cpuSeconds(services);
   const c0 = process.cpuUsage();
@@ -29,7 +30,7 @@ async function cpuPerCall(run: () => unknown): Promise<Record<string, number>> {
   );
   const c = process.cpuUsage(c0);
   const spent = cpuSpent(before, cpuSeconds(services));
-  return { core: (c.user + c.system) / N, pg: (spent.pg * 1e6) / N, redis: (spent.redis * 1e6) / N };
+  return { core: (c.user + c.system) / N, pg: ((spent.pg ?? 0) * 1e6) / N, redis: ((spent.redis ?? 0) * 1e6) / N };
 }
 
 const env = parseEnv({
@@ -61,6 +62,11 @@ const measure = async (part: string, run: () => unknown) => {
 };
 await measure("whole POST /v1/entries (app.request, no socket)", async () =>
   (await app.request("/v1/entries", { method: "POST", headers: auth, body })).arrayBuffer(),
+);
+// The same app over services whose AI is off: its creates queue no embedding job.
+const noAi = createApp({ ...s, ai: new DisabledAiClient() });
+await measure("same, AI off: no embedding job queued", async () =>
+  (await noAi.request("/v1/entries", { method: "POST", headers: auth, body })).arrayBuffer(),
 );
 await measure("entry + tags statement (insertEntryWithTags)", () => insertEntryWithTags({ ctx, input: newEntry }));
 await measure("write mark: cache version bump + recent-write key (wrote)", () => wrote(ctx));
