@@ -312,6 +312,28 @@ export const EnvSchema = z.object({
     .positive()
     .default(5 * 1024 * 1024 * 1024)
     .meta({ description: "per-user total size of files, soft-deleted ones included until purged, and uploads in flight (5 GiB)" }),
+  FILE_TRASH_RETENTION_DAYS: z.coerce.number().int().min(0).max(3650).default(30).meta({
+    description:
+      "days a soft-deleted file stays restorable (uploading it again) before the trash sweep purges it: row, bytes, derivatives, quota; `0` = at the next sweep",
+  }),
+  STORAGE_SWEEP_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(3600).meta({
+    description:
+      "how often the trash sweep and the sweep of expired upload reservations run (once across all core processes sharing Redis)",
+  }),
+  ORPHAN_SWEEP_INTERVAL_S: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(30 * 86_400)
+    .default(86_400)
+    .meta({
+      description:
+        "how often stored objects no row refers to (left by a crash between bytes and row) are looked for and removed; each run lists the whole bucket or files directory; `0` = never",
+    }),
+  ORPHAN_GRACE_S: z.coerce.number().int().min(600).default(86_400).meta({
+    description:
+      "an object no row refers to is removed only once it is older than this: an upload or image job writes its bytes before the row that names them",
+  }),
   IMAGE_MAX_PIXELS: z.coerce.number().int().positive().default(50_000_000).meta({
     description: "images with more pixels get no derivatives (their facts are still recorded); bounds the memory one image job can take",
   }),

@@ -1,6 +1,7 @@
 import type { Services } from "./context";
 import { makeDerivatives } from "./files/images/derivative-job";
 import { IMAGES_QUEUE, type ImageJob } from "./files/images/derivatives";
+import { runStorageSweep, STORAGE_SWEEPS_QUEUE, type StorageSweepJob } from "./files/sweeps";
 import { EXPORT_ATTEMPTS, EXPORTS_QUEUE, type ExportJob, runExport } from "./privacy/export";
 import { coalesceEmbeddingJobs, EMBEDDINGS_QUEUE, type EmbeddingBatch, type EmbeddingJob, runEmbeddingJob } from "./search/embeddings";
 
@@ -25,5 +26,10 @@ export function registerJobs(s: Services): void {
     concurrency: 1,
     attempts: EXPORT_ATTEMPTS,
     backoffMs: 5_000,
+  });
+  // Trash, expired reservations, orphan objects: one at a time per process; a failed run waits for the next.
+  s.jobs.handle<StorageSweepJob>(STORAGE_SWEEPS_QUEUE, (job) => runStorageSweep({ ctx: { s }, input: job }), {
+    concurrency: 1,
+    attempts: 1,
   });
 }

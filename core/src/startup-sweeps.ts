@@ -1,14 +1,14 @@
 import type { Services } from "./context";
 import { requeuePendingImages } from "./files/images/sweep";
-import { sweepExpiredReservations } from "./files/quota";
+import { scheduleStorageSweeps } from "./files/sweeps";
 import { startEmbeddingSweep } from "./search/embedding-sweep";
 
 /**
  * Start-up sweeps, run in the background once the server listens (never before: they page
  * through tables). Embeddings in any setup (a failed job or a model change leaves entries
  * behind); images only with the in-process queue, which forgets jobs on exit (the full stack
- * keeps them in Redis and has `npm run images:backfill`). Upload reservations left by a process
- * that died mid-upload no longer count against the quota; the sweep only deletes their rows.
+ * keeps them in Redis and has `npm run images:backfill`). The storage sweeps (files/sweeps.ts)
+ * are scheduled to repeat: in Redis, one schedule shared by every core process; in memory, a timer.
  */
 export async function runStartupSweeps(s: Services): Promise<void> {
   if (s.env.JOB_WORKERS !== "on") return;
@@ -21,11 +21,9 @@ export async function runStartupSweeps(s: Services): Promise<void> {
           (err: unknown) => s.logger.warn({ err: String(err) }, "image sweep failed; pending images stay unqueued until the next start"),
         )
       : undefined;
-  const reservations = sweepExpiredReservations({ ctx: { s }, input: undefined }).then(
-    (n) => {
-      if (n > 0) s.logger.info({ reservations: n }, "dropped upload reservations of processes that died mid-upload");
-    },
-    (err: unknown) => s.logger.warn({ err: String(err) }, "reservation sweep failed; the rows stay until the next start"),
+  // Periodic from here on (the first runs soon): trash past its retention, expired reservations, orphan objects.
+  const periodic = scheduleStorageSweeps({ ctx: { s } }).catch((err: unknown) =>
+    s.logger.warn({ err: String(err) }, "could not schedule the storage sweeps; they run once another process schedules them"),
   );
-  await Promise.all([startEmbeddingSweep({ ctx: { s } }), images, reservations]);
+  await Promise.all([startEmbeddingSweep({ ctx: { s } }), images, periodic]);
 }

@@ -1,9 +1,11 @@
 import { schema } from "@tcc/db";
 import { and, desc, eq, ilike, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
 import type { Call } from "../context";
+import { readCursor } from "../db/keyset";
 import { withTransaction } from "../db/transaction";
 import { AppError, notFound } from "../errors";
-import { decodeCursor, encodeCursor } from "../lib/cursor";
+import { encodeCursor } from "../lib/cursor";
+import { inInstantRange } from "../lib/timestamps";
 import { audit, type ClientMeta } from "./audit";
 import { forgetApiKeys, revokeAllSessions } from "./sessions";
 
@@ -63,6 +65,9 @@ const statusFilter = (status?: UserStatus) =>
         ? and(isNull(u.deletedAt), isNull(u.suspendedAt))
         : undefined;
 
+/** The admin list's cursor time: `createdAt.toISOString()` (milliseconds), in the range Postgres and JS agree on. */
+const isAdminCursorTime = (v: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && inInstantRange(Date.parse(v));
+
 const escapeLike = (q: string) => q.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 export async function listUsers({
@@ -74,8 +79,8 @@ export async function listUsers({
 }> {
   let after: ReturnType<typeof or> | undefined;
   if (input.cursor) {
-    const c = decodeCursor(input.cursor);
-    if (!c || Number.isNaN(Date.parse(c.v))) throw new AppError("BAD_REQUEST", "Invalid cursor");
+    // The id is checked too: it reaches Postgres as a uuid, and a failed cast would be a 500.
+    const c = readCursor(input.cursor, isAdminCursorTime);
     after = or(lt(u.createdAt, new Date(c.v)), and(eq(u.createdAt, new Date(c.v)), lt(u.id, c.id)));
   }
   const rows = (await ctx.s.db.primary

@@ -52,7 +52,11 @@ describe("audit log", () => {
     const u = await h.user();
     expect((await u.get("/v1/me/audit?limit=0")).status).toBe(400);
     expect((await u.get("/v1/me/audit?limit=101")).status).toBe(400);
-    expect((await u.get("/v1/me/audit?cursor=abc")).status).toBe(400);
+    for (const cursor of ["abc", "-1", "1".repeat(19)]) {
+      const res = await u.get(`/v1/me/audit?cursor=${cursor}`);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe("VALIDATION_FAILED"); // as every other list's bad cursor
+    }
   });
 
   test("another user's events are not in your log", async () => {

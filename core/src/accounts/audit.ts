@@ -1,8 +1,8 @@
 import { rowsOf, schema, type Tx } from "@tcc/db";
 import { and, desc, eq, lt, or, sql } from "drizzle-orm";
 import type { Call, SystemCtx } from "../context";
+import { invalidCursor } from "../db/keyset";
 import { primaryDb } from "../db/transaction";
-import { AppError } from "../errors";
 
 /** Where a request came from, as audit events record it. */
 export interface ClientMeta {
@@ -81,7 +81,7 @@ export async function listAudit({ ctx, input }: Call<{ limit: number; cursor?: s
   let before: number | null = null;
   if (input.cursor) {
     before = /^\d{1,18}$/.test(input.cursor) ? Number(input.cursor) : null;
-    if (before === null) throw new AppError("BAD_REQUEST", "Invalid cursor");
+    if (before === null) throw invalidCursor();
   }
   const mine = or(eq(a.userId, ctx.userId), eq(a.actorId, ctx.userId));
   // The primary: audit rows are written without a read-your-writes mark, and a user checking

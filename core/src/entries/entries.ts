@@ -1,7 +1,8 @@
 import { type Drizzle, schema } from "@tcc/db";
-import { and, asc, desc, eq, isNotNull, isNull } from "drizzle-orm";
+import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Call, Ctx } from "../context";
 import { isForeignKeyViolation } from "../db/pg-errors";
+import { preparedPerHandle } from "../db/prepared";
 import { withTransaction } from "../db/transaction";
 import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
@@ -50,11 +51,26 @@ async function assertTopic(ctx: Ctx, topicId: string | null | undefined) {
   if (!t) throw notFound("Topic");
 }
 
+// An entry by id, live or in the trash: the uncached read of every entry route.
+const entryById = (deleted: boolean) =>
+  preparedPerHandle((db) =>
+    db
+      .select(entryColumns)
+      .from(e)
+      .where(
+        and(
+          eq(e.userId, sql.placeholder("userId")),
+          eq(e.id, sql.placeholder("id")),
+          deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt),
+        ),
+      )
+      .prepare(deleted ? "entry_by_id_deleted" : "entry_by_id"),
+  );
+const liveEntryById = entryById(false);
+const trashedEntryById = entryById(true);
+
 async function readOne(ctx: Ctx, id: string, deleted: boolean, db: Drizzle = ctx.s.db.read(ctx.userId)): Promise<EntryView | null> {
-  const [row] = await db
-    .select(entryColumns)
-    .from(e)
-    .where(and(eq(e.userId, ctx.userId), eq(e.id, id), deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt)));
+  const [row] = await (deleted ? trashedEntryById : liveEntryById)(db).execute({ userId: ctx.userId, id });
   return row ? toView(row) : null;
 }
 

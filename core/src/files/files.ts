@@ -1,5 +1,5 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, lte } from "drizzle-orm";
 import type { Call, Ctx, SystemCtx } from "../context";
 import { afterTimestamp, timestampCursorValue } from "../db/keyset";
 import { withTransaction } from "../db/transaction";
@@ -11,6 +11,7 @@ import { declaredMismatch, normalizeType, SNIFF_BYTES, sniff } from "../lib/snif
 import { type ByteRange, ObjectTooLargeError, type PutResult, UploadInterruptedError } from "../storage";
 import { derivativeKeys, enqueueDerivatives, isDerivable, type Representation } from "./images/derivatives";
 import { quotaExceeded, type Reservation, releaseQuota, reserveQuota } from "./quota";
+import { deleteUnreferencedObjects } from "./unreferenced";
 
 const f = schema.files;
 export type FileRow = typeof schema.files.$inferSelect;
@@ -275,34 +276,44 @@ export async function openContent({ ctx: { s }, input: { rep, range } }: Call<{ 
 export const deleteKeys = ({ ctx: { s }, input: { keys } }: Call<{ keys: string[] }, SystemCtx>) =>
   Promise.all(keys.map((key) => s.storage.delete(key).catch(() => {})));
 
-/** Soft delete hides the file; purge removes the row and, once nothing else refers to them, the bytes. */
+/** Soft delete hides the file (its bytes stay, and count, until purged); purge removes it for good. */
 export async function deleteFile({ ctx, input: { id, purge } }: Call<{ id: string; purge: boolean }>): Promise<void> {
-  const { storage } = ctx.s;
+  if (purge) return purgeFile({ ctx, input: { id } });
+  await withTransaction(ctx, async (ctx) => {
+    await bumpGalleriesShowing({ ctx, input: { fileId: id } });
+    const [hidden] = await ctx.tx.db
+      .update(f)
+      .set({ deletedAt: ctx.s.clock() })
+      .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
+      .returning({ id: f.id });
+    if (!hidden) throw notFound("File"); // rolls the version bump back
+  });
+  // A soft-deleted file keeps its derivatives: uploading it again restores it.
+  await wrote(ctx);
+}
+
+/**
+ * Removes the row and, once nothing else refers to them, the bytes and derivatives; a
+ * soft-deleted file can be purged too (that is how its bytes are finally freed). With
+ * `trashedBefore` (the trash sweep) only a file soft-deleted before then goes: one restored or
+ * purged meanwhile is a 404, never a live file lost. The row's delete is the one claim, so of
+ * several purges of one file (two sweeps at once, a user's purge) exactly one removes the bytes.
+ */
+export async function purgeFile({ ctx, input: { id, trashedBefore } }: Call<{ id: string; trashedBefore?: Date }>): Promise<void> {
   const row = await withTransaction(ctx, async (ctx) => {
-    const tx = ctx.tx.db;
     // Before the delete: purging cascades the gallery items away with the row.
     await bumpGalleriesShowing({ ctx, input: { fileId: id } });
-    if (!purge) {
-      const [hidden] = await tx
-        .update(f)
-        .set({ deletedAt: ctx.s.clock() })
-        .where(and(eq(f.userId, ctx.userId), eq(f.id, id), isNull(f.deletedAt)))
-        .returning({ storageKey: f.storageKey, sha256: f.sha256, metadata: f.metadata });
-      if (!hidden) throw notFound("File"); // rolls the version bump back
-      return hidden;
-    }
-    // A soft-deleted file can still be purged: that is how its bytes are finally freed.
-    const [purged] = await tx
+    const [purged] = await ctx.tx.db
       .delete(f)
-      .where(and(eq(f.userId, ctx.userId), eq(f.id, id)))
+      .where(and(eq(f.userId, ctx.userId), eq(f.id, id), trashedBefore ? lte(f.deletedAt, trashedBefore) : undefined))
       .returning({ storageKey: f.storageKey, sha256: f.sha256, metadata: f.metadata });
-    if (!purged) throw notFound("File");
+    if (!purged) throw notFound("File"); // rolls the version bump back
     return purged;
   });
   await wrote(ctx);
   // Row first, bytes second: a crash in between leaves an orphan object, never a row without bytes.
-  if (!purge) return; // a soft-deleted file keeps its derivatives: uploading it again restores it
+  // The bytes wait for the orphan sweep too while an upload of the user is in flight (it may be re-uploading them).
   // Derivative keys are the file's own (never shared), so they go with it; a job still running finds no row and cleans up after itself.
   await deleteKeys({ ctx, input: { keys: derivativeKeys(row.metadata) } });
-  if (!(await referenced(ctx, row.sha256))) await storage.delete(row.storageKey);
+  await deleteUnreferencedObjects({ ctx, input: { originals: [{ key: row.storageKey, sha256: row.sha256 }] } });
 }

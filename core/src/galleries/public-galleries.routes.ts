@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { AppError } from "../errors";
 import { clientIp } from "../http/client-ip";
 import { policy } from "../http/policy";
 import { errorResponses, json, Uuid } from "../http/route-kit";
@@ -59,8 +60,9 @@ export function registerPublicGalleries(app: App) {
             .max(64)
             .openapi({ param: { name: "slug", in: "path" } }),
         }),
-        headers: z.object({ "x-gallery-password": z.string().max(200).optional() }),
-        query: z.object({ password: z.string().max(200).optional().openapi({ description: "Alternative to X-Gallery-Password" }) }),
+        headers: z.object({
+          "x-gallery-password": z.string().max(200).optional().openapi({ description: "The gallery's password, when it has one" }),
+        }),
       },
       responses: {
         200: json(PublicGallery, "The shared gallery, with ETag and X-Gallery-Version"),
@@ -69,7 +71,14 @@ export function registerPublicGalleries(app: App) {
       },
     }),
     async (c) => {
-      const password = c.req.valid("header")["x-gallery-password"] ?? c.req.valid("query").password;
+      // Never in the URL: history, server logs and Referer headers keep URLs. Refused rather than
+      // ignored, so a client still sending it learns why instead of getting a bare 401.
+      if (c.req.query("password") !== undefined) {
+        throw new AppError("VALIDATION_FAILED", "Send the gallery password in the X-Gallery-Password header, not in the URL", [
+          { path: "password", message: "not accepted in the query; use the X-Gallery-Password header" },
+        ]);
+      }
+      const password = c.req.valid("header")["x-gallery-password"];
       const s = c.get("services");
       const ip = clientIp(c, s.env.TRUST_PROXY);
       const got = await readPublicGallery({ ctx: { s }, input: { slug: c.req.valid("param").slug, password, ip } });

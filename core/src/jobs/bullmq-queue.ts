@@ -111,6 +111,20 @@ export class BullMqJobQueue implements JobQueue {
     return { name, data, opts: bullOpts };
   }
 
+  async repeat<T>(name: string, { id, everyMs, data }: { id: string; everyMs: number; data: T }): Promise<void> {
+    const queue = this.queue(name);
+    if (everyMs <= 0) {
+      await queue.removeJobScheduler(safeId(id));
+      return;
+    }
+    // Upserted by every process with the same id: one scheduler in Redis, one job per interval.
+    await queue.upsertJobScheduler(
+      safeId(id),
+      { every: everyMs },
+      { name, data, opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } } },
+    );
+  }
+
   async start(): Promise<void> {
     for (const [name, reg] of this.registrations) {
       const worker = new Worker(

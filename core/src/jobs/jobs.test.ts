@@ -8,7 +8,10 @@ import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from ".";
 const logger = createLogger("silent");
 const connections: { quit(): Promise<unknown> }[] = [];
 
-function bullmq(): JobQueue {
+let prefix = "";
+/** `samePrefix`: a second process's queue over the same Redis keys as the last one made. */
+function bullmq(samePrefix = false): JobQueue {
+  if (!samePrefix) prefix = `tcc:test-jobs:${process.pid}:${Date.now()}:${Math.random()}`;
   const url = serviceEnv().REDIS_URL as string;
   return new BullMqJobQueue(
     () => {
@@ -18,7 +21,7 @@ function bullmq(): JobQueue {
     },
     logger,
     createMetrics({ defaultMetrics: false }),
-    `tcc:test-jobs:${process.pid}:${Date.now()}`,
+    prefix,
   );
 }
 
@@ -27,7 +30,7 @@ afterAll(async () => {
 });
 
 for (const [kind, make] of [
-  ["memory", () => new MemoryJobQueue(logger, createMetrics({ defaultMetrics: false }))],
+  ["memory", (_samePrefix?: boolean) => new MemoryJobQueue(logger, createMetrics({ defaultMetrics: false }))],
   ["bullmq", bullmq],
 ] as const) {
   describe(`${kind} job queue`, () => {
@@ -71,6 +74,29 @@ for (const [kind, make] of [
       expect(runs).toBe(2);
       expect((await q.counts("doomed")).failed).toBe(1);
       await q.close();
+    });
+
+    test("a repeated job runs every interval, once per run across queues sharing the schedule, until removed", async () => {
+      const queues = kind === "bullmq" ? [make(), make(true)] : [make()];
+      const runs: string[] = [];
+      for (const q of queues) {
+        q.handle<{ tick: string }>("repeated", async (data, job) => {
+          expect(data).toEqual({ tick: "sweep" });
+          runs.push(job.id);
+        });
+        await q.start();
+        await q.repeat("repeated", { id: "tick", everyMs: 100, data: { tick: "sweep" } });
+      }
+      const deadline = Date.now() + 10_000;
+      while (runs.length < 3 && Date.now() < deadline) await Bun.sleep(20);
+      expect(runs.length).toBeGreaterThanOrEqual(3);
+      for (const q of queues) await q.repeat("repeated", { id: "tick", everyMs: 0, data: { tick: "sweep" } });
+      for (const q of queues) await q.drain("repeated", 10_000);
+      const after = runs.length;
+      await Bun.sleep(400);
+      expect(runs.length).toBe(after);
+      if (kind === "bullmq") expect(new Set(runs).size).toBe(runs.length); // no run was taken by both queues
+      for (const q of queues) await q.close();
     });
 
     test("the same jobId waiting twice is added once", async () => {

@@ -40,6 +40,7 @@ export class MemoryJobQueue implements JobQueue {
   private closed = false;
   private seq = 0;
   private readonly idle = new Set<() => void>();
+  private readonly schedules = new Map<string, ReturnType<typeof setInterval>>();
 
   constructor(
     private readonly logger: Logger,
@@ -79,6 +80,17 @@ export class MemoryJobQueue implements JobQueue {
     if (opts.jobId && lane.ids.has(id)) return;
     lane.ids.add(id);
     this.schedule(name, lane, { id, data, attempt: 1, runAt: Date.now() + (opts.delayMs ?? 0) });
+  }
+
+  async repeat<T>(name: string, { id, everyMs, data }: { id: string; everyMs: number; data: T }): Promise<void> {
+    clearInterval(this.schedules.get(id));
+    this.schedules.delete(id);
+    if (everyMs <= 0 || this.closed) return;
+    const add = () => void this.enqueue(name, data, { jobId: `repeat:${id}` });
+    const timer = setInterval(add, everyMs);
+    timer.unref(); // a schedule alone does not keep the process alive
+    this.schedules.set(id, timer);
+    add();
   }
 
   private schedule(name: string, lane: Lane, job: Pending): void {
@@ -187,6 +199,8 @@ export class MemoryJobQueue implements JobQueue {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const timer of this.schedules.values()) clearInterval(timer);
+    this.schedules.clear();
     for (const lane of this.lanes.values()) {
       for (const t of lane.delayed.keys()) clearTimeout(t);
       lane.delayed.clear();

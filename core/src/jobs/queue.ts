@@ -51,6 +51,14 @@ export interface JobQueue {
   /** Registers the handler for a queue name; call before start(). */
   handle<T>(name: string, handler: JobHandler<T>, opts?: WorkerOptions): void;
   enqueue<T>(name: string, data: T, opts?: JobOptions): Promise<void>;
+  /**
+   * Adds a job of `name` with `data` every `everyMs` (the first soon after), under the schedule
+   * `id`: calling it again with the same id replaces the schedule, `everyMs` 0 removes it. With
+   * BullMQ the schedule lives in Redis, so every process that sets it shares one series of jobs,
+   * each run by one worker; in memory it is this process's timer. A run still waiting or running
+   * when the next is due is not doubled (the job id is the schedule's).
+   */
+  repeat<T>(name: string, schedule: { id: string; everyMs: number; data: T }): Promise<void>;
   /** Starts the workers. Producers may enqueue before or without it (e.g. a CLI). */
   start(): Promise<void>;
   counts(name: string): Promise<QueueCounts>;

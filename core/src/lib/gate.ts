@@ -58,7 +58,7 @@ export class SeparateGate implements RequestGate {
 
 // gcra() from gcra.ts, twice, on Redis's clock; then the two flags and the read-cache stamp.
 // Refused requests consume nothing.
-const GATE_LUA = `
+export const GATE_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function gcra(key, limit, period)
@@ -81,9 +81,9 @@ local stamp = redis.call('MGET', KEYS[5], KEYS[6])
 return {ip, user, denied, write, stamp[1] or '0', stamp[2] or '0'}
 `;
 
-type Row = [number, number, number, number];
+export type Row = [number, number, number, number];
 /** A refused request stops after the IP row. */
-type Reply = [Row, Row | [], number, number, string?, string?];
+export type Reply = [Row, Row | [], number, number, string?, string?];
 type GateRedis = Redis & {
   tccGate(
     ip: string,
@@ -96,7 +96,7 @@ type GateRedis = Redis & {
   ): Promise<Reply>;
 };
 
-const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
+export const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
   allowed: allowed === 1,
   limit: rule.limit,
   remaining,

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { schema } from "@tcc/db";
+import { eq } from "drizzle-orm";
 import { strFromU8 } from "fflate";
 import { exportArchive, jsonOf } from "../../test/export-archive";
 import { createHarness, expectValidationError, type Harness } from "../../test/harness";
+import { dropExpiredExports } from "./export";
 
 let h: Harness;
 beforeAll(async () => {
@@ -89,6 +91,26 @@ describe("GDPR export", () => {
     expect((await u.get(`/v1/me/export/${stale!.id}`)).body.status).toBe("failed");
     await h.services.jobs.drain("exports");
     expect((await u.get(`/v1/me/export/${fresh.body.id}`)).body.status).toBe("ready");
+  });
+
+  test("the periodic sweep removes archives past their retention, row and bytes, and keeps live ones", async () => {
+    const x = schema.dataExports;
+    const row = async (id: string) => (await h.services.db.primary.select().from(x).where(eq(x.id, id)))[0];
+    const expired = (await exportArchive(h, await h.user())).status;
+    const live = (await exportArchive(h, await h.user())).status;
+    const expiredKey = (await row(expired.id))?.storageKey as string;
+    const liveKey = (await row(live.id))?.storageKey as string;
+    await h.services.db.primary
+      .update(x)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(x.id, expired.id));
+    // Twice at once, as two core processes might: each archive goes once, neither run fails.
+    const [one, two] = await Promise.all([dropExpiredExports({ ctx: { s: h.services } }), dropExpiredExports({ ctx: { s: h.services } })]);
+    expect(one + two).toBeGreaterThanOrEqual(1);
+    expect(await row(expired.id)).toBeUndefined();
+    expect(await h.services.storage.exists(expiredKey)).toBe(false);
+    expect((await row(live.id))?.status).toBe("ready");
+    expect(await h.services.storage.exists(liveKey)).toBe(true);
   });
 
   test("the link is signed and expires; another user's export is 404; bad ids are 400", async () => {

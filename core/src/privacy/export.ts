@@ -106,13 +106,22 @@ export async function getExport({ ctx, input: { id } }: Call<{ id: string }>): P
   return toView(ctx.s, row);
 }
 
-/** Archives past their retention: rows and bytes removed. */
-async function dropExpired(ctx: Ctx) {
-  const gone = await ctx.s.db.primary
+/** A user's archives past their retention, rows and bytes, before they ask for a new one. */
+const dropExpired = (ctx: Ctx) => dropExpiredExports({ ctx, input: { userId: ctx.userId } });
+
+/**
+ * Archives past their retention (already refused for download): rows first, then bytes, so a
+ * crash in between leaves an orphan object, never a row without bytes. Every user's when no
+ * `userId` (the periodic storage sweep); returns how many went. The delete is the claim:
+ * parallel runs remove each archive once.
+ */
+export async function dropExpiredExports({ ctx: { s }, input }: Call<{ userId?: string } | undefined, SystemCtx>): Promise<number> {
+  const gone = await s.db.primary
     .delete(x)
-    .where(and(eq(x.userId, ctx.userId), lt(x.expiresAt, ctx.s.clock())))
+    .where(and(input?.userId ? eq(x.userId, input.userId) : undefined, lt(x.expiresAt, s.clock())))
     .returning({ key: x.storageKey });
-  await Promise.all(gone.flatMap((g) => (g.key ? [ctx.s.storage.delete(g.key)] : [])));
+  await Promise.all(gone.flatMap((g) => (g.key ? [s.storage.delete(g.key)] : [])));
+  return gone.length;
 }
 
 /** The job: builds the archive, records where it is. Runs again harmlessly (a ready export is left alone). */

@@ -21,6 +21,15 @@ export function validateKey(key: string): string {
   return key;
 }
 
+/** A listing prefix: empty (everything), a key, or a key's beginning; held to the rules of keys. */
+export function validatePrefix(prefix: string): string {
+  if (prefix !== "") validateKey(prefix.endsWith("/") ? prefix.slice(0, -1) : prefix);
+  return prefix;
+}
+
+/** S3 lists keys in the order of their UTF-8 bytes. */
+export const keyOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+
 /** Checks a range against the object's size and returns it with `end` clamped (inclusive). */
 export function resolveRange(range: ByteRange, size: number): { start: number; end: number } {
   const { start, end } = range;

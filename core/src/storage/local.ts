@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { mkdir, open, rename, rm, stat, unlink } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { resolveRange, validateKey } from "./keys";
+import { keyOrder, resolveRange, validateKey, validatePrefix } from "./keys";
 import { Meter, metered } from "./meter";
-import { type ByteRange, InvalidKeyError, type ObjectInfo, type ObjectStorage, type PutOptions } from "./types";
+import { type ByteRange, InvalidKeyError, type ListedObject, type ObjectInfo, type ObjectStorage, type PutOptions } from "./types";
 
 /** Uploads in progress; dot segments are not valid keys, so no key can reach (or list) this directory. */
 const TMP_DIR = ".tmp";
@@ -92,6 +93,37 @@ export class LocalStorage implements ObjectStorage {
     const dst = this.pathOf(to);
     await mkdir(dirname(dst), { recursive: true });
     await rename(src, dst); // same filesystem: atomic
+  }
+
+  /** Walks the directories under the prefix one at a time (a directory's names are read whole). */
+  async *list(prefix: string): AsyncIterable<ListedObject> {
+    validatePrefix(prefix);
+    // The deepest directory the prefix names in full: nothing outside it can match.
+    yield* this.walk(prefix.slice(0, prefix.lastIndexOf("/") + 1), prefix);
+  }
+
+  private async *walk(dir: string, prefix: string): AsyncGenerator<ListedObject> {
+    let found: Dirent[];
+    try {
+      found = await readdir(join(this.root, dir), { withFileTypes: true });
+    } catch (err) {
+      if (GONE.has((err as NodeJS.ErrnoException).code ?? "")) return;
+      throw err;
+    }
+    // Dot names are never keys (`.tmp` holds uploads in progress). A directory sorts as "name/",
+    // so the walk yields keys in S3's order.
+    const names = found
+      .filter((e) => !e.name.startsWith(".") && (e.isFile() || e.isDirectory()))
+      .map((e) => `${dir}${e.name}${e.isDirectory() ? "/" : ""}`)
+      .sort(keyOrder);
+    for (const key of names) {
+      if (key.endsWith("/")) {
+        if (key.startsWith(prefix) || prefix.startsWith(key)) yield* this.walk(key, prefix);
+      } else if (key.startsWith(prefix)) {
+        const info = await this.statFile(join(this.root, key));
+        if (info) yield { key, size: info.size, lastModified: info.lastModified as Date }; // gone meanwhile: not listed
+      }
+    }
   }
 
   private async statFile(path: string): Promise<ObjectInfo | null> {

@@ -1,7 +1,7 @@
 import { S3Client, type S3Stats } from "bun";
-import { resolveRange, validateKey } from "./keys";
+import { resolveRange, validateKey, validatePrefix } from "./keys";
 import { Meter, metered } from "./meter";
-import type { ByteRange, ObjectInfo, ObjectStorage, PutOptions } from "./types";
+import type { ByteRange, ListedObject, ListOptions, ObjectInfo, ObjectStorage, PutOptions } from "./types";
 
 export interface S3StorageConfig {
   bucket: string;
@@ -107,6 +107,21 @@ export class S3Storage implements ObjectStorage {
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
+  }
+
+  /** ListObjectsV2, one page (up to 1,000 keys) per request, following the continuation token. */
+  async *list(prefix: string, opts: ListOptions = {}): AsyncIterable<ListedObject> {
+    validatePrefix(prefix);
+    let token: string | undefined;
+    do {
+      const page = await this.client.list({ prefix: prefix || undefined, maxKeys: opts.pageSize ?? 1000, continuationToken: token });
+      for (const o of page.contents ?? []) {
+        // S3 always sends LastModified; a server that did not is asked, and an object of unknown age counts as new.
+        const lastModified = o.lastModified ? new Date(o.lastModified) : ((await this.head(o.key))?.lastModified ?? new Date());
+        yield { key: o.key, size: o.size ?? 0, lastModified };
+      }
+      token = page.isTruncated ? page.nextContinuationToken : undefined;
+    } while (token);
   }
 
   /**

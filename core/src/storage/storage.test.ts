@@ -322,6 +322,29 @@ for (const [name, setup] of drivers) {
       expect(await f.leftovers(prefix)).toEqual([]);
     });
 
+    test("list yields every object under a prefix in key order, page after page, with size and age", async () => {
+      const k = key("list/");
+      const keys = [`${k}a-b`, `${k}a/deep/x`, `${k}a0`, `${k}b/1`, `${k}b/2`, `${k}c`];
+      const before = Date.now() - 2_000; // filesystems and S3 keep whole seconds
+      for (const [i, name] of keys.entries()) await storage.put(name, new Uint8Array(i + 1));
+      await storage.put(`${prefix}listx`, new Uint8Array(1)); // shares the prefix's start, not its directory
+      const listed = [];
+      for await (const o of storage.list(k, { pageSize: 2 })) listed.push(o);
+      expect(listed.map((o) => o.key)).toEqual(keys); // "a-b", "a/…", "a0": byte order, as S3 lists
+      expect(listed.map((o) => o.size)).toEqual([1, 2, 3, 4, 5, 6]);
+      for (const o of listed) expect(o.lastModified.getTime()).toBeGreaterThan(before);
+      // A prefix that ends inside a segment matches like S3's: "b" takes "b/1", "b/2", nothing else.
+      const partial = [];
+      for await (const o of storage.list(`${k}b`)) partial.push(o.key);
+      expect(partial).toEqual([`${k}b/1`, `${k}b/2`]);
+      const none = [];
+      for await (const o of storage.list(`${prefix}nothing/`)) none.push(o);
+      expect(none).toEqual([]);
+      const first = (prefix: string) => storage.list(prefix)[Symbol.asyncIterator]().next();
+      expect(await caught(first("../"))).toBeInstanceOf(InvalidKeyError);
+      expect(await caught(first("a//"))).toBeInstanceOf(InvalidKeyError);
+    });
+
     test("a missing key reads as null", async () => {
       const k = key("nothing-here");
       expect(await storage.get(k)).toBeNull();

@@ -27,6 +27,18 @@ export interface ObjectInfo {
   lastModified?: Date;
 }
 
+/** One object as a listing reports it. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
+export interface ListOptions {
+  /** Objects per request to the backend (S3 caps it at 1,000); the iteration goes on over pages either way. */
+  pageSize?: number;
+}
+
 export interface GetResult extends ObjectInfo {
   body: ReadableStream<Uint8Array>;
   /** Present when a range was asked for: the bytes `body` carries, `end` inclusive and clamped to the object. */
@@ -51,6 +63,12 @@ export interface ObjectStorage {
   delete(key: string): Promise<void>;
   /** Replaces `to` with the object at `from` and removes `from`; readers of `to` never see a partial object. */
   move(from: string, to: string): Promise<void>;
+  /**
+   * Every object whose key starts with `prefix` (a string prefix, as S3 has it: `users/ab` matches
+   * `users/abc/x`), in key order, a page at a time: a bucket of millions is never held in memory.
+   * Uploads still being written are not objects yet and are not listed.
+   */
+  list(prefix: string, opts?: ListOptions): AsyncIterable<ListedObject>;
 }
 
 export class ObjectTooLargeError extends AppError {
