@@ -56,7 +56,15 @@ export const EnvSchema = z.object({
     .optional()
     .meta({ description: "PostgreSQL primary (needs the `vector` extension available)", defaultText: "unset → embedded PGlite" }),
   DATABASE_REPLICA_URLS: z.string().optional().transform(csv).meta({ description: "comma-separated read replicas", defaultText: "none" }),
-  DB_POOL_MAX: z.coerce.number().int().positive().default(20).meta({ description: "connections in the primary's pool" }),
+  // Small on purpose: with more queries in flight than connections, postgres.js pipelines them on
+  // each connection, so a backend wakes once for several statements. On the 2-core bench box a pool
+  // of 4 instead of 20 halved PostgreSQL's and cut core's CPU per entry create (docs/benchmarks.md).
+  DB_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4)
+    .meta({ description: "connections in the primary's pool; keep the sum over all core processes near twice the primary's cores" }),
   DB_REPLICA_POOL_MAX: z.coerce.number().int().positive().default(20).meta({ description: "connections in each replica's pool" }),
   DB_IDLE_TIMEOUT_S: z.coerce.number().int().nonnegative().default(30).meta({ description: "close idle connections after" }),
   DB_CONNECT_TIMEOUT_S: z.coerce.number().int().positive().default(10).meta({ description: "connection timeout" }),

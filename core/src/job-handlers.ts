@@ -3,7 +3,7 @@ import { makeDerivatives } from "./files/images/derivative-job";
 import { IMAGES_QUEUE, type ImageJob } from "./files/images/derivatives";
 import { runStorageSweep, STORAGE_SWEEPS_QUEUE, type StorageSweepJob } from "./files/sweeps";
 import { EXPORT_ATTEMPTS, EXPORTS_QUEUE, type ExportJob, runExport } from "./privacy/export";
-import { EMBEDDINGS_QUEUE, type EmbeddingJob, embedEntry } from "./search/embeddings";
+import { coalesceEmbeddingJobs, EMBEDDINGS_QUEUE, type EmbeddingBatch, type EmbeddingJob, runEmbeddingJob } from "./search/embeddings";
 
 /**
  * Every background job kind core runs. Each kind registers its handler here so that every
@@ -15,13 +15,12 @@ export function registerJobs(s: Services): void {
     attempts: 3,
   });
   // Retries with backoff cover a gateway that is down or overloaded for about a minute.
-  s.jobs.handle<EmbeddingJob>(
-    EMBEDDINGS_QUEUE,
-    async (job) => {
-      await embedEntry({ ctx: { s }, input: job });
-    },
-    { concurrency: s.env.EMBEDDING_CONCURRENCY, attempts: 6, backoffMs: 2_000 },
-  );
+  s.jobs.handle<EmbeddingJob | EmbeddingBatch>(EMBEDDINGS_QUEUE, (job) => runEmbeddingJob({ ctx: { s }, input: job }), {
+    concurrency: s.env.EMBEDDING_CONCURRENCY,
+    attempts: 6,
+    backoffMs: 2_000,
+    coalesce: coalesceEmbeddingJobs,
+  });
   // One archive at a time per process: it reads every row and byte of a user.
   s.jobs.handle<ExportJob>(EXPORTS_QUEUE, (job, info) => runExport({ ctx: { s }, input: job, info }), {
     concurrency: 1,

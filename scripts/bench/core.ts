@@ -2,33 +2,25 @@
 // Bun.serve measured in the same run. Not a test: it prints a table for the closing note.
 // Besides req/s, each row gives the CPU microseconds per request of core, PostgreSQL and Redis
 // (from /proc): on a shared 2-core machine these move much less than req/s between runs.
+// BENCH_ONLY=read|search|create measures only those rows (and the bare baseline).
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
-import { peakRssMb, startServer, stop } from "./spawn";
+import { benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
 import { printTable, wrk } from "./wrk";
 
-const { DATABASE_URL, DATABASE_REPLICA_URLS = "", REDIS_URL } = process.env;
+const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:core`, which starts PostgreSQL and Redis");
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
+const only = process.env.BENCH_ONLY;
+if (only && !["read", "search", "create"].includes(only)) throw new Error("BENCH_ONLY: read, search or create");
+const want = (group: "read" | "search" | "create") => !only || only === group;
 const PORTS = Number(process.env.BENCH_PORT_BASE ?? 18080);
 const BARE = PORTS;
 const CORE = PORTS + 1;
 const CORE_NOCACHE = PORTS + 2;
-const coreEnv = (port: number, extra: Record<string, string> = {}) => ({
-  PORT: String(port),
-  DATABASE_URL,
-  DATABASE_REPLICA_URLS,
-  REDIS_URL,
-  DATA_DIR: "/tmp/tcc-bench-data",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_USER_PER_MIN: "100000000",
-  RATE_LIMIT_IP_PER_MIN: "100000000",
-  RATE_LIMIT_AUTH_PER_MIN: "100000000",
-  ...extra,
-});
 
 const bare = await startServer(["bun", "scripts/bench/bare-server.ts", String(BARE)], {}, `http://127.0.0.1:${BARE}/`);
-const core = await startServer(["bun", "core/src/main.ts"], coreEnv(CORE), `http://127.0.0.1:${CORE}/readyz`);
+const core = await startServer(["bun", "core/src/main.ts"], benchCoreEnv(CORE), `http://127.0.0.1:${CORE}/readyz`);
 const base = `http://127.0.0.1:${CORE}`;
 
 // One user with a realistic log.
@@ -46,62 +38,67 @@ const cpuOf = (pid: number) => ({ core: () => [pid], pg, redis });
 const baseline = await wrk({ name: "bare Bun.serve", url: `http://127.0.0.1:${BARE}/`, seconds, cpu: cpuOf(bare.pid) });
 const cpu = cpuOf(core.pid);
 const results = [baseline];
-results.push(await wrk({ name: "GET /v1/entries (cached, 25 items)", url: `${base}/v1/entries`, headers: auth, seconds, cpu }));
-results.push(
-  await wrk({
-    name: "GET /v1/entries (cached, gzip)",
-    url: `${base}/v1/entries`,
-    headers: { ...auth, "accept-encoding": "gzip" },
-    seconds,
-    cpu,
-  }),
-);
-results.push(await wrk({ name: "GET /v1/entries?limit=5 (cached)", url: `${base}/v1/entries?limit=5`, headers: auth, seconds, cpu }));
-results.push(await wrk({ name: "GET /v1/entries/:id (cached)", url: `${base}/v1/entries/${firstId}`, headers: auth, seconds, cpu }));
+if (want("read")) {
+  results.push(await wrk({ name: "GET /v1/entries (cached, 25 items)", url: `${base}/v1/entries`, headers: auth, seconds, cpu }));
+  results.push(
+    await wrk({
+      name: "GET /v1/entries (cached, gzip)",
+      url: `${base}/v1/entries`,
+      headers: { ...auth, "accept-encoding": "gzip" },
+      seconds,
+      cpu,
+    }),
+  );
+  results.push(await wrk({ name: "GET /v1/entries?limit=5 (cached)", url: `${base}/v1/entries?limit=5`, headers: auth, seconds, cpu }));
+  results.push(await wrk({ name: "GET /v1/entries/:id (cached)", url: `${base}/v1/entries/${firstId}`, headers: auth, seconds, cpu }));
+}
 
 // A second process: no read cache, and no job workers (an API-only pod, its jobs left in Redis for
 // worker pods), for the uncached read and the create without embedding work on the same cores.
 const nocache = await startServer(
   ["bun", "core/src/main.ts"],
-  coreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
+  benchCoreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
   `http://127.0.0.1:${CORE_NOCACHE}/readyz`,
 );
-results.push(
-  await wrk({
-    name: "GET /v1/entries/:id (uncached)",
-    url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries/${firstId}`,
-    headers: auth,
-    seconds,
-    cpu: cpuOf(nocache.pid),
-  }),
-);
+if (want("read")) {
+  results.push(
+    await wrk({
+      name: "GET /v1/entries/:id (uncached)",
+      url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries/${firstId}`,
+      headers: auth,
+      seconds,
+      cpu: cpuOf(nocache.pid),
+    }),
+  );
+}
 const createBody = JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] });
-results.push(
-  await wrk({
-    name: "POST /v1/entries (JOB_WORKERS=off)",
-    url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries`,
-    method: "POST",
-    headers: auth,
-    body: createBody,
-    seconds,
-    cpu: cpuOf(nocache.pid),
-  }),
-);
+if (want("create")) {
+  results.push(
+    await wrk({
+      name: "POST /v1/entries (JOB_WORKERS=off)",
+      url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries`,
+      method: "POST",
+      headers: auth,
+      body: createBody,
+      seconds,
+      cpu: cpuOf(nocache.pid),
+    }),
+  );
+}
 const rssApiPod = await peakRssMb(nocache.pid);
 await stop(nocache);
 
-results.push(await wrk({ name: "GET /v1/search?q=bike service", url: `${base}/v1/search?q=bike%20service`, headers: auth, seconds, cpu }));
+if (want("search")) {
+  results.push(
+    await wrk({ name: "GET /v1/search?q=bike service", url: `${base}/v1/search?q=bike%20service`, headers: auth, seconds, cpu }),
+  );
+}
 const rssBefore = await peakRssMb(core.pid);
-const create = await wrk({
-  name: "POST /v1/entries",
-  url: `${base}/v1/entries`,
-  method: "POST",
-  headers: auth,
-  body: createBody,
-  seconds,
-  cpu,
-});
-results.push(create);
+if (want("create")) {
+  results.push(
+    await wrk({ name: "POST /v1/entries", url: `${base}/v1/entries`, method: "POST", headers: auth, body: createBody, seconds, cpu }),
+  );
+}
 const rssPeak = await peakRssMb(core.pid);
 
 printTable(results, baseline, {

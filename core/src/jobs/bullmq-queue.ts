@@ -10,17 +10,19 @@ import {
   type JobOptions,
   type JobQueue,
   type QueueCounts,
+  type QueuedJob,
   type WorkerOptions,
 } from "./queue";
 
 interface Batch {
-  jobs: { name: string; data: unknown; opts: JobsOptions }[];
+  jobs: QueuedJob<unknown>[];
   done: Promise<void>;
 }
 
 interface Registration {
   handler: JobHandler<unknown>;
-  opts: Required<WorkerOptions>;
+  opts: Required<Omit<WorkerOptions, "coalesce">>;
+  coalesce?: WorkerOptions["coalesce"];
 }
 
 /** Job ids must not contain ':' in BullMQ (it separates key parts). */
@@ -60,9 +62,11 @@ export class BullMqJobQueue implements JobQueue {
   }
 
   handle<T>(name: string, handler: JobHandler<T>, opts: WorkerOptions = {}): void {
+    const { coalesce, ...rest } = opts;
     this.registrations.set(name, {
       handler: handler as JobHandler<unknown>,
-      opts: { concurrency: 1, attempts: DEFAULT_ATTEMPTS, backoffMs: DEFAULT_BACKOFF_MS, ...opts },
+      opts: { concurrency: 1, attempts: DEFAULT_ATTEMPTS, backoffMs: DEFAULT_BACKOFF_MS, ...rest },
+      coalesce,
     });
     if (this.metrics && !this.metrics.jobSources.names.includes(name)) this.metrics.jobSources.names.push(name);
   }
@@ -72,13 +76,14 @@ export class BullMqJobQueue implements JobQueue {
    * under a burst of writes that is one round trip (and one write to the socket) for many jobs.
    */
   enqueue<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {
-    const reg = this.registrations.get(name);
     let batch = this.batches.get(name);
     if (!batch) {
       const jobs: Batch["jobs"] = [];
       const done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         this.batches.delete(name);
-        return this.queue(name).addBulk(jobs);
+        const reg = this.registrations.get(name);
+        const sent = reg?.coalesce && jobs.length > 1 ? reg.coalesce(jobs) : jobs;
+        return this.queue(name).addBulk(sent.map((job) => this.toBullMq(name, reg, job)));
       });
       const sent = done.then(
         () => undefined,
@@ -89,20 +94,21 @@ export class BullMqJobQueue implements JobQueue {
       batch = { jobs, done: done.then(() => undefined) };
       this.batches.set(name, batch);
     }
-    batch.jobs.push({
-      name,
-      data,
-      opts: {
-        jobId: opts.jobId ? safeId(opts.jobId) : undefined,
-        delay: opts.delayMs,
-        attempts: reg?.opts.attempts ?? DEFAULT_ATTEMPTS,
-        backoff: { type: "jittered", delay: reg?.opts.backoffMs ?? DEFAULT_BACKOFF_MS },
-        removeOnComplete: true,
-        // Failed jobs stay (capped) so they can be inspected and counted.
-        removeOnFail: { count: 1000 },
-      },
-    });
+    batch.jobs.push({ data, opts });
     return batch.done;
+  }
+
+  private toBullMq(name: string, reg: Registration | undefined, { data, opts }: QueuedJob<unknown>) {
+    const bullOpts: JobsOptions = {
+      jobId: opts.jobId ? safeId(opts.jobId) : undefined,
+      delay: opts.delayMs,
+      attempts: reg?.opts.attempts ?? DEFAULT_ATTEMPTS,
+      backoff: { type: "jittered", delay: reg?.opts.backoffMs ?? DEFAULT_BACKOFF_MS },
+      removeOnComplete: true,
+      // Failed jobs stay (capped) so they can be inspected and counted.
+      removeOnFail: { count: 1000 },
+    };
+    return { name, data, opts: bullOpts };
   }
 
   async repeat<T>(name: string, { id, everyMs, data }: { id: string; everyMs: number; data: T }): Promise<void> {

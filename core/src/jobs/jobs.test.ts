@@ -115,3 +115,32 @@ for (const [kind, make] of [
     });
   });
 }
+
+describe("bullmq job queue, coalescing", () => {
+  test("jobs added in the same tick go through the kind's coalesce hook; those added later do not", async () => {
+    const q = bullmq();
+    const seen: number[][] = [];
+    const batches: number[] = [];
+    q.handle<{ ns: number[] }>(
+      "sum",
+      async (data) => {
+        seen.push(data.ns);
+      },
+      {
+        coalesce: (jobs) => {
+          batches.push(jobs.length);
+          return [{ data: { ns: jobs.flatMap((j) => (j.data as { ns: number[] }).ns) }, opts: {} }];
+        },
+      },
+    );
+    await Promise.all([1, 2, 3].map((n) => q.enqueue("sum", { ns: [n] })));
+    await q.enqueue("sum", { ns: [4] });
+    expect((await q.counts("sum")).waiting).toBe(2);
+    await q.start();
+    await q.drain("sum", 10_000);
+    // The hook sees only batches of two or more; the lone job went as it was.
+    expect(batches).toEqual([3]);
+    expect(seen.map((ns) => ns.join(",")).sort()).toEqual(["1,2,3", "4"]);
+    await q.close();
+  });
+});

@@ -20,7 +20,7 @@ interface Pending {
 
 interface Lane {
   handler?: JobHandler<unknown>;
-  opts: Required<WorkerOptions>;
+  opts: Required<Omit<WorkerOptions, "coalesce">>;
   waiting: Pending[];
   delayed: Map<ReturnType<typeof setTimeout>, Pending>;
   delayedCount: number;
@@ -68,7 +68,9 @@ export class MemoryJobQueue implements JobQueue {
     const lane = this.lane(name);
     lane.handler = handler as JobHandler<unknown>;
     if (this.metrics && !this.metrics.jobSources.names.includes(name)) this.metrics.jobSources.names.push(name);
-    lane.opts = { ...lane.opts, ...opts };
+    // coalesce is for queues that send jobs somewhere; here a job costs next to nothing.
+    const { coalesce: _, ...rest } = opts;
+    lane.opts = { ...lane.opts, ...rest };
   }
 
   async enqueue<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {

@@ -23,6 +23,18 @@ export interface WorkerOptions {
   attempts?: number;
   /** First retry delay; doubles per attempt, with jitter (default 1 s). */
   backoffMs?: number;
+  /**
+   * Combines jobs of this kind added in the same tick into fewer before they are sent (BullMQ:
+   * each job added costs Redis a script run and core a Job object, whatever its data). The
+   * handler must accept what it returns. The in-process queue sends nothing and ignores it.
+   */
+  coalesce?: (jobs: QueuedJob<unknown>[]) => QueuedJob<unknown>[];
+}
+
+/** A job as added: its data and options. */
+export interface QueuedJob<T> {
+  data: T;
+  opts: JobOptions;
 }
 
 export type JobHandler<T> = (data: T, job: JobInfo) => Promise<void>;

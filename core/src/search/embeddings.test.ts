@@ -6,7 +6,7 @@ import { statusOf, storedChunks, waitEmbedded } from "../../test/embeddings";
 import { createHarness, type Harness } from "../../test/harness";
 import { CHUNK_CHARS, chunkEntry } from "./chunks";
 import { staleEntries, startEmbeddingSweep } from "./embedding-sweep";
-import { embedEntry } from "./embeddings";
+import { coalesceEmbeddingJobs, embedEntry } from "./embeddings";
 
 const ai = await startAiStack();
 const fake = ai.fake;
@@ -64,6 +64,35 @@ describe("embedding pipeline", () => {
     expect((await u.del(`/v1/entries/${made.body.id}?purge=true`)).status).toBe(204);
     expect(await storedChunks(h.services, made.body.id)).toHaveLength(0);
     expect(await statusOf(h.services, made.body.id)).toBeUndefined();
+  });
+
+  test("a burst of one user's creates is queued as fewer jobs, and every entry gets its vectors", async () => {
+    const u = await h.user();
+    const made = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => u.post("/v1/entries", { title: `Burst ${i}`, content: `Note ${i} about the ferry.` })),
+    );
+    for (const m of made) expect(m.status).toBe(201);
+    for (const m of made) await waitEmbedded(h.services, m.body);
+    for (const m of made) expect((await storedChunks(h.services, m.body.id)).map((c) => c.chunkText)).toEqual([m.body.content]);
+  });
+
+  test("coalescing: one user's plain jobs of a tick become batches of at most 16; forced, delayed and lone jobs stay", () => {
+    const plain = (userId: string, n: number) => ({ data: { userId, entryId: `e${n}` }, opts: { jobId: `e${n}_v` } });
+    const forced = { data: { userId: "a", entryId: "f", force: true }, opts: { jobId: "f_v" } };
+    const delayed = { data: { userId: "a", entryId: "d" }, opts: { delayMs: 1000 } };
+    const jobs = [...Array.from({ length: 18 }, (_, i) => plain("a", i)), plain("b", 99), forced, delayed, plain("a", 3)];
+    const out = coalesceEmbeddingJobs(jobs);
+    expect(out).toContainEqual(forced);
+    expect(out).toContainEqual(delayed);
+    expect(out).toContainEqual(plain("b", 99));
+    const batches = out.filter((j) => "entryIds" in (j.data as object)).map((j) => j.data as { userId: string; entryIds: string[] });
+    // 18 distinct entries of user a (e3 twice): batches of 16 and 2, no job id, nothing lost or repeated.
+    expect(batches.map((b) => [b.userId, b.entryIds.length])).toEqual([
+      ["a", 16],
+      ["a", 2],
+    ]);
+    expect(batches.flatMap((b) => b.entryIds).sort()).toEqual(Array.from({ length: 18 }, (_, i) => `e${i}`).sort());
+    expect(out).toHaveLength(5);
   });
 
   test("editing only tags keeps the vectors and does not call the model again", async () => {

@@ -2,12 +2,14 @@ import { type Drizzle, schema, type Tx } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Call, Services, SystemCtx } from "../context";
 import { onCommit, primaryDb, withTransaction } from "../db/transaction";
-import { enqueueWithin } from "../jobs/queue";
+import { enqueueWithin, type QueuedJob } from "../jobs/queue";
 import { chunkEntry, embeddingInput } from "./chunks";
 
 export const EMBEDDINGS_QUEUE = "embeddings";
 /** Texts per gateway call: large enough to batch well on a GPU, small enough to retry cheaply. */
 const EMBED_BATCH = 32;
+/** Entries per coalesced job (coalesceEmbeddingJobs). */
+const MAX_BATCH_ENTRIES = 16;
 /** Rounds of "the entry changed while we embedded it, embed again" before leaving it to a retry. */
 const MAX_ROUNDS = 3;
 
@@ -16,6 +18,66 @@ export interface EmbeddingJob {
   entryId: string;
   /** Re-embed even when text and model are unchanged (`embeddings:backfill --all`). */
   force?: boolean;
+}
+
+/** Several entries of one user written in the same tick (coalesceEmbeddingJobs), embedded in turn. */
+export interface EmbeddingBatch {
+  userId: string;
+  entryIds: string[];
+}
+
+/**
+ * The embeddings queue's coalesce hook: one user's plain jobs added in the same tick (a burst of
+ * creates, an import) go as one job, since adding a BullMQ job costs Redis and core far more than
+ * its data. Forced and delayed jobs, and a user's only job, go as they are, with their
+ * per-version job id. A batch has no job id: a repeat of the same text finds it "unchanged".
+ * Batches stay per user, so erasure still finds them by userId.
+ */
+export function coalesceEmbeddingJobs(jobs: QueuedJob<unknown>[]): QueuedJob<unknown>[] {
+  const out: QueuedJob<unknown>[] = [];
+  const byUser = new Map<string, QueuedJob<EmbeddingJob>[]>();
+  for (const job of jobs) {
+    const data = job.data as EmbeddingJob | EmbeddingBatch;
+    if (!("entryId" in data) || data.force || job.opts.delayMs) {
+      out.push(job);
+      continue;
+    }
+    const group = byUser.get(data.userId) ?? [];
+    group.push(job as QueuedJob<EmbeddingJob>);
+    byUser.set(data.userId, group);
+  }
+  for (const [userId, group] of byUser) {
+    if (group.length === 1) {
+      out.push(group[0] as QueuedJob<EmbeddingJob>);
+      continue;
+    }
+    // Bounded, so an import's thousands of entries still spread over the workers' concurrency.
+    const entryIds = [...new Set(group.map((j) => j.data.entryId))];
+    for (let i = 0; i < entryIds.length; i += MAX_BATCH_ENTRIES) {
+      out.push({ data: { userId, entryIds: entryIds.slice(i, i + MAX_BATCH_ENTRIES) } satisfies EmbeddingBatch, opts: {} });
+    }
+  }
+  return out;
+}
+
+/**
+ * The embeddings queue's handler: one entry, or a batch in turn. One entry failing does not hold
+ * up the rest; the job then fails as a whole, and its retry finds the others "unchanged".
+ */
+export async function runEmbeddingJob({ ctx, input: job }: Call<EmbeddingJob | EmbeddingBatch, SystemCtx>): Promise<void> {
+  if ("entryId" in job) {
+    await embedEntry({ ctx, input: job });
+    return;
+  }
+  let failed: unknown;
+  for (const entryId of job.entryIds) {
+    try {
+      await embedEntry({ ctx, input: { userId: job.userId, entryId } });
+    } catch (err) {
+      failed ??= err;
+    }
+  }
+  if (failed) throw failed;
 }
 
 const d = schema.documentEmbeddings;
