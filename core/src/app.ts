@@ -1,5 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
+import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import { registerAdmin } from "./accounts/admin.routes";
 import { registerApiKeys } from "./accounts/api-keys.routes";
@@ -22,6 +22,7 @@ import { frame } from "./http/frame";
 import { registerHealth } from "./http/health.routes";
 import { pageGuard, unmatchedGuard } from "./http/policy";
 import type { App, AppEnv } from "./http/types";
+import { lazyModule } from "./lib/lazy-module";
 import { registerConsents } from "./privacy/consents.routes";
 import { registerErasure } from "./privacy/erasure.routes";
 import { registerExport } from "./privacy/export.routes";
@@ -30,6 +31,13 @@ import { registerEmbeddings } from "./search/embeddings.routes";
 import { registerSearch } from "./search/search.routes";
 import { registerShared } from "./sharing/shared.routes";
 import { registerShares } from "./sharing/shares.routes";
+
+/** The API reference page's renderer, loaded by the first visit to /docs (see lib/lazy-module.ts). */
+const docsPage = lazyModule(
+  async (): Promise<MiddlewareHandler<AppEnv>> =>
+    // Scalar's handler is typed for Hono's default env; it reads nothing of ours.
+    (await import("@scalar/hono-api-reference")).Scalar({ url: "/openapi.json", pageTitle: "TCC Log API" }) as MiddlewareHandler,
+);
 
 export function createApp(services: Services): App {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -79,7 +87,7 @@ export function createApp(services: Services): App {
     description: "An access token from /v1/auth/login or an API key (tcc_…)",
   });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "TCC Log API", version: "1.0.0" } });
-  app.get("/docs", Scalar({ url: "/openapi.json", pageTitle: "TCC Log API" }));
+  app.get("/docs", async (c, next) => (await docsPage())(c, next));
 
   // Requests that match no route end in a 404, after the guard a route there would have had.
   app.use("/v1/*", unmatchedGuard);

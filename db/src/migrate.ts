@@ -1,6 +1,5 @@
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -15,6 +14,8 @@ const MIGRATION_LOCK = 7_310_421_001;
 /** Applies pending migrations; applying again is a no-op. */
 export async function migrate(db: Database, databaseUrl?: string): Promise<void> {
   if (db.driver === "pglite") {
+    // Loaded here, not at the top: a process on PostgreSQL never loads PGlite's driver (see index.ts).
+    const { migrate: migratePglite } = await import("drizzle-orm/pglite/migrator");
     // biome-ignore lint/suspicious/noExplicitAny: the pglite migrator wants its own driver type
     await migratePglite(db.primary as any, { migrationsFolder });
     return;

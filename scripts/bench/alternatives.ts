@@ -4,25 +4,13 @@
 // Bun.serve. Issue 11 keeps ioredis and postgres.js; this shows what they cost.
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
-import { startServer, stop } from "./spawn";
+import { benchCoreEnv, startServer, stop } from "./spawn";
 import { printTable, type WrkResult, wrk } from "./wrk";
 
-const { DATABASE_URL, DATABASE_REPLICA_URLS = "", REDIS_URL } = process.env;
+const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:alternatives`, which starts PostgreSQL and Redis");
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const PORTS = Number(process.env.BENCH_PORT_BASE ?? 18080) + 20;
-const coreEnv = (port: number, extra: Record<string, string>) => ({
-  PORT: String(port),
-  DATABASE_URL,
-  DATABASE_REPLICA_URLS,
-  REDIS_URL,
-  DATA_DIR: "/tmp/tcc-bench-data",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_USER_PER_MIN: "100000000",
-  RATE_LIMIT_IP_PER_MIN: "100000000",
-  RATE_LIMIT_AUTH_PER_MIN: "100000000",
-  ...extra,
-});
 const ours = { name: "ioredis + postgres.js", main: "core/src/main.ts", env: {} };
 const bunClients = { name: "Bun RedisClient + Bun.sql", main: "scripts/bench/alternatives/main.ts", env: {} };
 // The create statement binds its tags as jsonb, which Bun.sql sends differently
@@ -47,7 +35,7 @@ async function compare(
     cores.push({
       stack,
       port,
-      proc: await startServer(["bun", stack.main], coreEnv(port, { ...extra, ...stack.env }), `http://127.0.0.1:${port}/readyz`),
+      proc: await startServer(["bun", stack.main], benchCoreEnv(port, { ...extra, ...stack.env }), `http://127.0.0.1:${port}/readyz`),
     });
   }
   const first = cores[0] as (typeof cores)[number];

@@ -5,10 +5,10 @@
 // BENCH_ONLY=read|search|create measures only those rows (and the bare baseline).
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
-import { peakRssMb, startServer, stop } from "./spawn";
+import { benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
 import { printTable, wrk } from "./wrk";
 
-const { DATABASE_URL, DATABASE_REPLICA_URLS = "", REDIS_URL } = process.env;
+const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:core`, which starts PostgreSQL and Redis");
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
 const only = process.env.BENCH_ONLY;
@@ -18,21 +18,9 @@ const PORTS = Number(process.env.BENCH_PORT_BASE ?? 18080);
 const BARE = PORTS;
 const CORE = PORTS + 1;
 const CORE_NOCACHE = PORTS + 2;
-const coreEnv = (port: number, extra: Record<string, string> = {}) => ({
-  PORT: String(port),
-  DATABASE_URL,
-  DATABASE_REPLICA_URLS,
-  REDIS_URL,
-  DATA_DIR: "/tmp/tcc-bench-data",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_USER_PER_MIN: "100000000",
-  RATE_LIMIT_IP_PER_MIN: "100000000",
-  RATE_LIMIT_AUTH_PER_MIN: "100000000",
-  ...extra,
-});
 
 const bare = await startServer(["bun", "scripts/bench/bare-server.ts", String(BARE)], {}, `http://127.0.0.1:${BARE}/`);
-const core = await startServer(["bun", "core/src/main.ts"], coreEnv(CORE), `http://127.0.0.1:${CORE}/readyz`);
+const core = await startServer(["bun", "core/src/main.ts"], benchCoreEnv(CORE), `http://127.0.0.1:${CORE}/readyz`);
 const base = `http://127.0.0.1:${CORE}`;
 
 // One user with a realistic log.
@@ -69,7 +57,7 @@ if (want("read")) {
 // worker pods), for the uncached read and the create without embedding work on the same cores.
 const nocache = await startServer(
   ["bun", "core/src/main.ts"],
-  coreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
+  benchCoreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
   `http://127.0.0.1:${CORE_NOCACHE}/readyz`,
 );
 if (want("read")) {

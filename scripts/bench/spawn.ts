@@ -25,3 +25,23 @@ export async function stop(proc: Subprocess) {
   proc.kill("SIGTERM");
   await proc.exited;
 }
+
+/**
+ * The environment of a core process under a benchmark: the test services from this process's
+ * environment, and rate limits no benchmark reaches.
+ */
+export function benchCoreEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  const { DATABASE_URL = "", DATABASE_REPLICA_URLS = "", REDIS_URL = "" } = process.env;
+  return {
+    PORT: String(port),
+    DATABASE_URL,
+    DATABASE_REPLICA_URLS,
+    REDIS_URL,
+    DATA_DIR: "/tmp/tcc-bench-data",
+    LOG_LEVEL: "info",
+    RATE_LIMIT_USER_PER_MIN: "100000000",
+    RATE_LIMIT_IP_PER_MIN: "100000000",
+    RATE_LIMIT_AUTH_PER_MIN: "100000000",
+    ...extra,
+  };
+}

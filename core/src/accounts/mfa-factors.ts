@@ -1,19 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { Secret, TOTP } from "otpauth";
 import { sha256 } from "../auth/secrets";
 import type { Call, SystemCtx } from "../context";
 import { primaryDb } from "../db/transaction";
 import { AppError } from "../errors";
+import { lazyModule } from "../lib/lazy-module";
 import { audit, type ClientMeta } from "./audit";
 import { openSecret } from "./mfa-crypto";
 
 // RFC 6238 with the parameters every authenticator app supports.
 export const TOTP_PARAMS = { algorithm: "SHA1", digits: 6, period: 30 } as const;
 
-export const totpFor = (issuer: string, label: string, secret: string) =>
-  new TOTP({ issuer, label, ...TOTP_PARAMS, secret: Secret.fromBase32(secret) });
+/** Loaded by the first TOTP enrolment or check, not at start-up (see lib/lazy-module.ts). */
+export const otpauth = lazyModule(() => import("otpauth"));
+
+export async function totpFor(issuer: string, label: string, secret: string) {
+  const { Secret, TOTP } = await otpauth();
+  return new TOTP({ issuer, label, ...TOTP_PARAMS, secret: Secret.fromBase32(secret) });
+}
 
 export interface SecondFactor {
   code?: string;
@@ -39,6 +44,7 @@ export const clearAttempts = (ctx: SystemCtx, userId: string) => ctx.s.security.
 
 /** A TOTP code within one step of now, accepted once: its replay, or a parallel twin, is refused. */
 export async function checkTotp(ctx: SystemCtx, userId: string, secret: string, code: string): Promise<boolean> {
+  const { Secret, TOTP } = await otpauth();
   const now = ctx.s.clock().getTime();
   const delta = TOTP.validate({ token: code, secret: Secret.fromBase32(secret), ...TOTP_PARAMS, timestamp: now, window: 1 });
   if (delta === null) return false;

@@ -1,6 +1,5 @@
 import { schema } from "@tcc/db";
 import { and, eq, isNull, sql } from "drizzle-orm";
-import { Secret } from "otpauth";
 import { verifyPassword } from "../auth/passwords";
 import type { Call } from "../context";
 import { withTransaction } from "../db/transaction";
@@ -11,6 +10,7 @@ import {
   checkTotp,
   clearAttempts,
   newRecoveryCodes,
+  otpauth,
   reauthenticationFacts,
   remainingRecoveryCodes,
   type SecondFactor,
@@ -46,7 +46,7 @@ export async function startTotp({ ctx, input }: Call<{ client: ClientMeta }>) {
   const { s, userId } = ctx;
   const [user] = await s.db.primary.select({ email: schema.users.email }).from(schema.users).where(eq(schema.users.id, userId));
   if (!user) throw new AppError("NOT_FOUND", "User not found");
-  const secret = new Secret({ size: 20 }).base32;
+  const secret = new (await otpauth()).Secret({ size: 20 }).base32;
   const sealed = sealSecret(s, userId, secret);
   const [row] = await s.db.primary
     .insert(schema.userMfa)
@@ -59,7 +59,7 @@ export async function startTotp({ ctx, input }: Call<{ client: ClientMeta }>) {
     .returning({ userId: schema.userMfa.userId });
   if (!row) throw new AppError("CONFLICT", "Two-factor authentication is already on; disable it first");
   await audit({ ctx, input: { userId, action: "mfa.enrolment_started", ...input.client } });
-  return { secret, otpauthUri: totpFor(s.env.MFA_ISSUER, user.email, secret).toString(), ...TOTP_PARAMS };
+  return { secret, otpauthUri: (await totpFor(s.env.MFA_ISSUER, user.email, secret)).toString(), ...TOTP_PARAMS };
 }
 
 /** Confirms enrolment with a current code: MFA is on, and ten recovery codes are returned once. */

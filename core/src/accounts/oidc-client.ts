@@ -1,15 +1,19 @@
 import { createRemoteJWKSet, jwtVerify } from "jose";
-import * as client from "openid-client";
+import type * as OpenidClient from "openid-client";
 import type { Services } from "../context";
 import type { OidcProviderConfig } from "../env";
 import { AppError } from "../errors";
+import { lazyModule } from "../lib/lazy-module";
+
+/** Only processes that serve an OIDC sign-in load openid-client (see lib/lazy-module.ts). */
+const openidClient = lazyModule(() => import("openid-client"));
 
 // The OpenID Connect relying party: discovery, the authorization URL (code flow with PKCE
 // S256, state and nonce), and the code exchange whose ID token is verified against the
 // provider's JWKS (signature, issuer, audience, expiry, nonce).
 
 interface Discovered {
-  config: client.Configuration;
+  config: OpenidClient.Configuration;
   jwks: ReturnType<typeof createRemoteJWKSet>;
 }
 
@@ -27,6 +31,7 @@ export function redirectUriOf(s: Services, p: OidcProviderConfig): string {
 }
 
 async function discover(p: OidcProviderConfig): Promise<Discovered> {
+  const client = await openidClient();
   const options = p.allowHttp ? { execute: [client.allowInsecureRequests] } : undefined;
   const config = await client.discovery(new URL(p.issuer), p.clientId, p.clientSecret, undefined, options);
   const jwksUri = config.serverMetadata().jwks_uri;
@@ -64,6 +69,7 @@ export interface AuthorizationRequest {
 
 export async function authorizationRequest(s: Services, p: OidcProviderConfig): Promise<AuthorizationRequest> {
   const { config } = await discoveredOf(s, p);
+  const client = await openidClient();
   const codeVerifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -97,7 +103,8 @@ export async function exchangeCode(
   expected: { state: string; nonce: string; codeVerifier: string },
 ): Promise<VerifiedIdentity> {
   const { config, jwks } = await discoveredOf(s, p);
-  let tokens: Awaited<ReturnType<typeof client.authorizationCodeGrant>>;
+  const client = await openidClient();
+  let tokens: Awaited<ReturnType<typeof OpenidClient.authorizationCodeGrant>>;
   try {
     tokens = await client.authorizationCodeGrant(config, callbackUrl, {
       pkceCodeVerifier: expected.codeVerifier,

@@ -1,9 +1,19 @@
 import { AI_HEADERS, type AiPriority, BUILTIN_MODELS } from "@tcc/shared/contracts";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { AppError } from "../errors";
+import { lazyModule } from "../lib/lazy-module";
 
 export type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool };
+
+let loadedOpenAi: typeof import("openai") | undefined;
+/** The OpenAI client library, loaded by the first AI call (see lib/lazy-module.ts). */
+const openAi = lazyModule(async () => {
+  loadedOpenAi = await import("openai");
+  return loadedOpenAi;
+});
+/** The library once a call has loaded it; until then no error can be one of its classes. */
+export const openAiIfLoaded = () => loadedOpenAi;
 
 export interface EmbedInput {
   userId: string;
@@ -53,22 +63,34 @@ export class GatewayClient implements AiClient {
   readonly enabled = true;
   readonly chatModel: string;
   readonly embeddingModel: string;
-  private readonly ready: Promise<OpenAI>;
+  private readonly baseUrl: Promise<string>;
+  private client: Promise<OpenAI> | undefined;
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.chatModel = opts.chatModel;
     this.embeddingModel = opts.embeddingModel;
-    this.ready = Promise.resolve(opts.baseUrl).then((url) => {
-      return new OpenAI({
-        baseURL: `${url.replace(/\/$/, "")}/v1`,
-        apiKey: opts.token ?? "unused",
-        // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
-        maxRetries: 0,
-        timeout: opts.timeoutMs,
-      });
-    });
+    this.baseUrl = Promise.resolve(opts.baseUrl);
     // An embedded gateway that fails to start surfaces on the first call, not as an unhandled rejection.
-    this.ready.catch(() => {});
+    this.baseUrl.catch(() => {});
+  }
+
+  /** The OpenAI client, built by the first call: a process that makes none never loads the library. */
+  private ready(): Promise<OpenAI> {
+    this.client ??= Promise.all([this.baseUrl, openAi()]).then(
+      ([url, { default: OpenAI }]) =>
+        new OpenAI({
+          baseURL: `${url.replace(/\/$/, "")}/v1`,
+          apiKey: this.opts.token ?? "unused",
+          // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
+          maxRetries: 0,
+          timeout: this.opts.timeoutMs,
+        }),
+    );
+    // Not remembered on failure: the next call tries again.
+    this.client.catch(() => {
+      this.client = undefined;
+    });
+    return this.client;
   }
 
   private headers(userId: string, priority: AiPriority): Record<string, string> {
@@ -81,7 +103,7 @@ export class GatewayClient implements AiClient {
 
   async embed(input: EmbedInput): Promise<number[][]> {
     if (input.texts.length === 0) return [];
-    const client = await this.ready;
+    const client = await this.ready();
     const res = await client.embeddings.create(
       // `user` is OpenAI's end-user field: the node's own logs can then tell users apart.
       { model: this.embeddingModel, input: input.texts, encoding_format: "float", user: input.userId },
@@ -93,7 +115,7 @@ export class GatewayClient implements AiClient {
   }
 
   async *chatStream(input: ChatInput): AsyncIterable<ChatCompletionChunk> {
-    const client = await this.ready;
+    const client = await this.ready();
     const stream = await client.chat.completions.create(
       {
         model: this.chatModel,

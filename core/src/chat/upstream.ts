@@ -1,5 +1,4 @@
-import { APIConnectionError, APIError, APIUserAbortError } from "openai";
-import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "../ai/client";
+import { type ChatCompletionChunk, type ChatCompletionMessageParam, type ChatCompletionTool, openAiIfLoaded } from "../ai/client";
 import type { Call, Ctx } from "../context";
 import { AppError } from "../errors";
 
@@ -11,6 +10,10 @@ export interface Round {
 /** What a gateway failure means to our client: the gateway's 429 stays a 429, the rest is 503. */
 export function gatewayError(err: unknown): AppError {
   if (err instanceof AppError) return err;
+  // Only a loaded library throws its own errors (the client loads it on its first call).
+  const openai = openAiIfLoaded();
+  if (!openai) return new AppError("UNAVAILABLE", "The AI gateway failed");
+  const { APIConnectionError, APIError, APIUserAbortError } = openai;
   if (err instanceof APIUserAbortError) return new AppError("UNAVAILABLE", "The request was cancelled");
   if (err instanceof APIConnectionError) return new AppError("UNAVAILABLE", "The AI gateway cannot be reached");
   if (err instanceof APIError) {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { schema } from "@tcc/db";
@@ -7,6 +7,7 @@ import { eq } from "drizzle-orm";
 import { type Client, createHarness, type Harness } from "../../test/harness";
 import { jpeg, nextColour } from "../../test/jpeg";
 import { exportKey } from "../privacy/export";
+import { LocalStorage } from "../storage";
 import { makeDerivatives } from "./images/derivative-job";
 import { derivativeKeys } from "./images/derivatives";
 import { sweepOrphans } from "./orphans";
@@ -130,6 +131,19 @@ describe.each([
     await sweepLater();
     expect(await exists(original)).toBe(false);
     expect(await exists(staging)).toBe(false);
+  });
+
+  test("a half-written upload left by a killed process goes with the orphans (local driver)", async () => {
+    const storage = h.services.storage;
+    if (!(storage instanceof LocalStorage)) return expect(await storage.dropIncomplete(new Date())).toBe(0); // S3 never shows them
+    const tmp = join(storage.root, ".tmp");
+    await mkdir(tmp, { recursive: true });
+    const dead = join(tmp, `killed-${uuid()}`);
+    await writeFile(dead, "half an upload");
+    expect((await sweepOrphans({ ctx: { s: h.services } })).removed).toBe(0); // young: maybe still streaming
+    expect(await Bun.file(dead).exists()).toBe(true);
+    await sweepLater();
+    expect(await Bun.file(dead).exists()).toBe(false);
   });
 
   test("two sweeps at once remove each orphan without error", async () => {

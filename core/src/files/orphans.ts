@@ -53,6 +53,8 @@ export interface OrphanSweep {
  * originals and staging objects go through deleteUnreferencedObjects, which excludes uploads in
  * flight. Export archives count as live while their export row exists, whatever its state.
  *
+ * Files of uploads that died mid-write (the local driver's `.tmp`) go once as old.
+ *
  * Several processes may run it at once: every delete is idempotent.
  */
 export async function sweepOrphans({ ctx }: Call<undefined, SystemCtx>): Promise<OrphanSweep> {
@@ -76,6 +78,8 @@ export async function sweepOrphans({ ctx }: Call<undefined, SystemCtx>): Promise
     group.candidates.push(found.candidate);
   }
   await settle();
+  // Half-written uploads (local driver) belong to no key and no row: only their age matters.
+  result.removed += await s.storage.dropIncomplete(olderThan);
   if (!anyone && result.listed > 0) {
     s.logger.error({ objects: result.listed }, "orphan sweep: the database has no users but storage has objects; nothing removed");
   }

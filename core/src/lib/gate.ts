@@ -81,7 +81,7 @@ local stamp = redis.call('MGET', KEYS[5], KEYS[6])
 return {ip, user, denied, write, stamp[1] or '0', stamp[2] or '0'}
 `;
 
-export type Row = [number, number, number, number];
+type Row = [number, number, number, number];
 /** A refused request stops after the IP row. */
 export type Reply = [Row, Row | [], number, number, string?, string?];
 type GateRedis = Redis & {
@@ -96,7 +96,7 @@ type GateRedis = Redis & {
   ): Promise<Reply>;
 };
 
-export const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
+const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRule): RateDecision => ({
   allowed: allowed === 1,
   limit: rule.limit,
   remaining,
@@ -134,13 +134,17 @@ export class RedisGate implements RequestGate {
     } catch {
       return this.fallback.check(g);
     }
-    const [ip, user, denied, write, epoch, version] = reply;
-    return {
-      ip: decision(ip, g.ipRule),
-      user: user.length ? decision(user as Row, g.userRule) : null,
-      revoked: denied === 1,
-      recentWrite: write === 1,
-      cacheStamp: epoch === undefined ? null : { epoch: Number(epoch), version: Number(version), at: Date.now() },
-    };
+    return gateResult(reply, g);
   }
+}
+
+/** GATE_LUA's reply as the request gate's answer. */
+export function gateResult([ip, user, denied, write, epoch, version]: Reply, g: GateInput): GateResult {
+  return {
+    ip: decision(ip, g.ipRule),
+    user: user.length ? decision(user as Row, g.userRule) : null,
+    revoked: denied === 1,
+    recentWrite: write === 1,
+    cacheStamp: epoch === undefined ? null : { epoch: Number(epoch), version: Number(version), at: Date.now() },
+  };
 }

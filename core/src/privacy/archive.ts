@@ -1,8 +1,13 @@
-import { strToU8, Zip, ZipDeflate, ZipPassThrough } from "fflate";
+import type { Zip } from "fflate";
+import { lazyModule } from "../lib/lazy-module";
 import type { ObjectStorage, PutResult } from "../storage";
 import { ARCHIVE_FORMAT, ARCHIVE_VERSION, entryMarkdown, type UserData } from "./collect";
 
-const json = (v: unknown) => strToU8(`${JSON.stringify(v, null, 2)}\n`);
+/** Loaded by the first export, not at start-up (see lib/lazy-module.ts). */
+const fflate = lazyModule(() => import("fflate"));
+
+const utf8 = new TextEncoder();
+const json = (v: unknown) => utf8.encode(`${JSON.stringify(v, null, 2)}\n`);
 
 /**
  * Writes the export archive (zip) into storage under `key`, streaming: file bytes go from storage
@@ -10,6 +15,7 @@ const json = (v: unknown) => strToU8(`${JSON.stringify(v, null, 2)}\n`);
  * file bytes are stored as they are (mostly compressed formats already).
  */
 export async function writeArchive(storage: ObjectStorage, key: string, data: UserData, exportedAt: Date): Promise<PutResult> {
+  const { Zip, ZipDeflate, ZipPassThrough } = await fflate();
   let zip!: Zip;
   let out!: ReadableStreamDefaultController<Uint8Array>;
   const body = new ReadableStream<Uint8Array>({
@@ -63,7 +69,7 @@ export async function writeArchive(storage: ObjectStorage, key: string, data: Us
     add("profile.json", json(rest.profile));
     add("entries.json", json(rest.entries));
     for (const e of rest.entries)
-      add(`entries/${e.id}.md`, strToU8(entryMarkdown(e, e.topicId ? (topicName.get(e.topicId) ?? null) : null)));
+      add(`entries/${e.id}.md`, utf8.encode(entryMarkdown(e, e.topicId ? (topicName.get(e.topicId) ?? null) : null)));
     add("tags.json", json(rest.tags));
     add("topics.json", json(rest.topics));
     add("links.json", json(rest.links));

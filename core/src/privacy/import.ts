@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { schema } from "@tcc/db";
 import { and, eq } from "drizzle-orm";
-import { unzipSync } from "fflate";
 import type { z } from "zod";
 import { audit, type ClientMeta } from "../accounts/audit";
 import type { Call } from "../context";
@@ -10,6 +9,7 @@ import { wrote } from "../db/wrote";
 import { setEntryTags } from "../entries/tag-names";
 import { AppError } from "../errors";
 import { upload } from "../files/files";
+import { lazyModule } from "../lib/lazy-module";
 import { displayName, nameKey } from "../lib/name-key";
 import { entryWritten } from "../search/embeddings";
 import {
@@ -48,8 +48,12 @@ export async function readCapped(body: ReadableStream<Uint8Array> | null, max: n
   return Buffer.concat(parts);
 }
 
+/** Loaded by the first import, not at start-up (see lib/lazy-module.ts). */
+const fflate = lazyModule(() => import("fflate"));
+
 /** The archive's members; a corrupt zip, or one that would unpack beyond `maxUnpacked`, is refused before anything is stored. */
-function unpack(bytes: Uint8Array, maxUnpacked: number): Record<string, Uint8Array> {
+async function unpack(bytes: Uint8Array, maxUnpacked: number): Promise<Record<string, Uint8Array>> {
+  const { unzipSync } = await fflate();
   let total = 0;
   try {
     return unzipSync(bytes, {
@@ -92,7 +96,7 @@ function member<T extends z.ZodTypeAny>(files: Record<string, Uint8Array>, name:
  * stored first (deduplicated by content); everything else lands in one transaction or not at all.
  */
 export async function importArchive({ ctx, input }: Call<{ bytes: Uint8Array; client?: ClientMeta }>): Promise<ImportReport> {
-  const files = unpack(input.bytes, ctx.s.env.MAX_FILE_BYTES * 4);
+  const files = await unpack(input.bytes, ctx.s.env.MAX_FILE_BYTES * 4);
   member(files, "manifest.json", Manifest);
   const entries = member(files, "entries.json", ArchiveEntries);
   const topics = member(files, "topics.json", ArchiveTopics);

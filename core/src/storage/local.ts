@@ -95,6 +95,25 @@ export class LocalStorage implements ObjectStorage {
     await rename(src, dst); // same filesystem: atomic
   }
 
+  /** Files in `.tmp` whose put died with its process (a failed put removes its own). */
+  async dropIncomplete(olderThan: Date): Promise<number> {
+    const dir = join(this.root, TMP_DIR);
+    const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (GONE.has(err.code ?? "")) return [] as string[];
+      throw err;
+    });
+    let dropped = 0;
+    for (const name of names) {
+      const path = join(dir, name);
+      // An upload in progress rewrites its file with every chunk; one untouched this long is dead.
+      const info = await stat(path).catch(() => null);
+      if (!info?.isFile() || info.mtime > olderThan) continue;
+      await rm(path, { force: true });
+      dropped++;
+    }
+    return dropped;
+  }
+
   /** Walks the directories under the prefix one at a time (a directory's names are read whole). */
   async *list(prefix: string): AsyncIterable<ListedObject> {
     validatePrefix(prefix);

@@ -125,6 +125,15 @@ export class S3Storage implements ObjectStorage {
   }
 
   /**
+   * Nothing to do here: an unfinished multipart upload never becomes an object, and its parts are
+   * removed by the bucket's lifecycle rule (AbortIncompleteMultipartUpload), which Bun's client
+   * cannot list or abort itself.
+   */
+  async dropIncomplete(_olderThan: Date): Promise<number> {
+    return 0;
+  }
+
+  /**
    * Copies through this process (Bun's S3Client has no server-side CopyObject), then deletes the
    * source: streamed, so memory stays bounded by the part size, but the bytes cross the wire twice.
    */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash, randomUUID } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { AppError } from "../errors";
@@ -425,6 +425,18 @@ describe("local storage stays inside its root", () => {
     expect(await storage.get("u/1")).toBeNull();
     await storage.delete("u/1");
     expect(await storage.exists("u/1/abc")).toBe(true);
+  });
+
+  test("dropIncomplete removes only half-written uploads untouched since the cut-off", async () => {
+    const tmp = join(dir, "root", ".tmp");
+    await mkdir(tmp, { recursive: true });
+    await writeFile(join(tmp, "dead"), "a put whose process was killed");
+    await writeFile(join(tmp, "alive"), "a put still streaming");
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await utimes(join(tmp, "dead"), hourAgo, hourAgo);
+    expect(await storage.dropIncomplete(new Date(Date.now() - 600_000))).toBe(1);
+    expect((await readdir(tmp)).sort()).toEqual(["alive"]);
+    expect(await storage.exists("u/1/abc")).toBe(true); // objects are not its business
   });
 
   test("the embedded default root is ./data/files", () => {

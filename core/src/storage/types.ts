@@ -69,6 +69,11 @@ export interface ObjectStorage {
    * Uploads still being written are not objects yet and are not listed.
    */
   list(prefix: string, opts?: ListOptions): AsyncIterable<ListedObject>;
+  /**
+   * Removes what uploads that never finished (a crash mid-put) left behind, last written before
+   * `olderThan`; returns how many. Such leftovers are never objects: no key reads or lists them.
+   */
+  dropIncomplete(olderThan: Date): Promise<number>;
 }
 
 export class ObjectTooLargeError extends AppError {

@@ -1,5 +1,5 @@
 import { RedisClient } from "bun";
-import { decision, GATE_LUA, type GateInput, type GateResult, type Reply, type RequestGate, type Row } from "../../../core/src/lib/gate";
+import { GATE_LUA, type GateInput, type GateResult, gateResult, type Reply, type RequestGate } from "../../../core/src/lib/gate";
 import { EPOCH_KEY } from "../../../core/src/lib/read-cache";
 
 /**
@@ -23,14 +23,6 @@ export class BunRedisGate implements RequestGate {
   async check(g: GateInput): Promise<GateResult> {
     const keys = [g.ipKey, g.userKey, g.writeKey, g.denyKey ?? g.writeKey, EPOCH_KEY, g.versionKey];
     const args = [g.ipRule.limit, g.ipRule.periodMs, g.userRule.limit, g.userRule.periodMs, g.denyKey ? "1" : "0"].map(String);
-    const reply = (await this.redis.send("EVALSHA", [this.sha, "6", ...keys, ...args])) as Reply;
-    const [ip, user, denied, write, epoch, version] = reply;
-    return {
-      ip: decision(ip, g.ipRule),
-      user: user.length ? decision(user as Row, g.userRule) : null,
-      revoked: denied === 1,
-      recentWrite: write === 1,
-      cacheStamp: epoch === undefined ? null : { epoch: Number(epoch), version: Number(version), at: Date.now() },
-    };
+    return gateResult((await this.redis.send("EVALSHA", [this.sha, "6", ...keys, ...args])) as Reply, g);
   }
 }

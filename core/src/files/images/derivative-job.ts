@@ -69,7 +69,7 @@ async function derive(s: Services, job: ImageJob, round: number): Promise<void> 
   const rendered: Rendered[] = [];
   const sharp = await loadSharp();
   try {
-    facts = imageFacts(await sharp(input).metadata());
+    facts = await imageFacts(await sharp(input).metadata());
     if (facts.width * facts.height > s.env.IMAGE_MAX_PIXELS) error = `larger than IMAGE_MAX_PIXELS (${s.env.IMAGE_MAX_PIXELS})`;
   } catch {
     error = "not a readable image";

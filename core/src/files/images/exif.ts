@@ -1,5 +1,8 @@
-import exifReader from "exif-reader";
 import type { Metadata } from "sharp";
+import { lazyModule } from "../../lib/lazy-module";
+
+/** Loaded with the first image that carries EXIF, as sharp is (see lib/lazy-module.ts). */
+const exifReader = lazyModule(async () => (await import("exif-reader")).default);
 
 /** What an image's header and EXIF tell us, as recorded in the file's metadata. */
 export interface ImageFacts {
@@ -19,7 +22,7 @@ function localIso(d: Date): string {
   return d.toISOString().slice(0, 19);
 }
 
-export function imageFacts(meta: Metadata): ImageFacts {
+export async function imageFacts(meta: Metadata): Promise<ImageFacts> {
   const orientation = meta.orientation ?? 1;
   // Orientations 5–8 turn the image a quarter: width and height swap on display.
   const turned = orientation >= 5 && orientation <= 8;
@@ -29,7 +32,7 @@ export function imageFacts(meta: Metadata): ImageFacts {
   let hasLocation = false;
   if (meta.exif) {
     try {
-      const tags = exifReader(meta.exif);
+      const tags = (await exifReader())(meta.exif);
       const taken = tags.Photo?.DateTimeOriginal;
       if (taken instanceof Date && !Number.isNaN(taken.getTime())) {
         const offset = tags.Photo?.OffsetTimeOriginal;
