@@ -1,6 +1,8 @@
-import { rowsOf } from "@tcc/db";
+import { type Drizzle, rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Call } from "../context";
+import { preparedPerHandle } from "../db/prepared";
 import type { EntryView } from "./entry-query";
 import { toView } from "./entry-query";
 import { uniqueTagNames } from "./tag-names";
@@ -16,6 +18,79 @@ export interface NewEntry {
   fileIds: string[];
 }
 
+/** Which optional parts a create's statement has; each combination is its own prepared statement. */
+interface Shape {
+  files: boolean;
+  topic: boolean;
+  tags: boolean;
+}
+
+const p = (name: string) => sql.placeholder(name);
+
+/**
+ * The create statement for one shape, values as placeholders: drizzle builds its text once per
+ * shape and handle instead of on every create (see db/prepared.ts).
+ */
+function createStatement({ files, topic, tags }: Shape) {
+  const liveFiles = files
+    ? sql`live_files as (
+      select id, created_at from files
+      where user_id = ${p("u")} and deleted_at is null and id in (select (jsonb_array_elements_text(${p("files")}::jsonb))::uuid)
+    ),`
+    : sql``;
+  // Without a topic or files to check, the insert always happens.
+  const checks = [
+    topic ? sql`exists (select 1 from topics where user_id = ${p("u")} and id = ${p("topicId")}::uuid)` : undefined,
+    files ? sql`(select count(*)::int from live_files) = ${p("fileCount")}::int` : undefined,
+  ].filter((c) => c !== undefined);
+  const where = checks.length ? sql` where ${sql.join(checks, sql` and `)}` : sql``;
+  const tagParts = tags
+    ? sql`,
+    wanted as (select * from jsonb_to_recordset(${p("wanted")}::jsonb) as w(id uuid, name text, key text, ord int)),
+    created as (
+      insert into tags (id, user_id, name, name_key) select id, ${p("u")}, name, key from wanted${checks.length ? sql` where exists (select 1 from e)` : sql``} order by ord
+      on conflict do nothing returning id, name, name_key
+    ),
+    found as (
+      select id, name, name_key from created
+      union all
+      select t.id, t.name, t.name_key from tags t where t.user_id = ${p("u")} and t.name_key in (select key from wanted)
+    ),
+    linked as (insert into entry_tags (user_id, entry_id, tag_id) select ${p("u")}, e.id, found.id from e, found returning tag_id)`
+    : sql``;
+  const attached = files
+    ? sql`,
+    attached as (insert into entry_files (user_id, entry_id, file_id) select ${p("u")}, e.id, live_files.id from e, live_files)`
+    : sql``;
+  return sql`
+    with ${liveFiles}
+    e as (
+      insert into entries (id, user_id, title, content, topic_id, occurred_at)
+      select ${p("id")}::uuid, ${p("u")}::uuid, ${p("title")}::text, ${p("content")}::text, ${topic ? sql`${p("topicId")}::uuid` : sql`null`}, coalesce(${p("occurredAt")}::timestamptz, now())${where}
+      returning id, title, content, topic_id, occurred_at, created_at, updated_at, deleted_at
+    )${tagParts}${attached}
+    select e.id, e.title, e.content, e.topic_id as "topicId", e.occurred_at as "occurredAt", e.created_at as "createdAt",
+      e.updated_at as "updatedAt", e.deleted_at as "deletedAt",
+      ${tags ? sql`coalesce((select array_agg(name order by name_key) from found), '{}')` : sql`'{}'::text[]`} as tags,
+      ${files ? sql`coalesce((select array_agg(id::text order by created_at, id) from live_files), '{}')` : sql`'{}'::text[]`} as "fileIds",
+      ${tags ? sql`(select count(*) from linked)::int` : sql`0`} as "linkedCount"
+    from e`;
+}
+
+const dialect = new PgDialect();
+const prepared = new Map<string, (db: Drizzle) => { execute(values: Record<string, unknown>): Promise<unknown> }>();
+
+function statementFor(db: Drizzle, shape: Shape) {
+  const name = `entry_create_${Number(shape.files)}${Number(shape.topic)}${Number(shape.tags)}`;
+  let perHandle = prepared.get(name);
+  if (!perHandle) {
+    const query = dialect.sqlToQuery(createStatement(shape));
+    perHandle = preparedPerHandle((db) => db._.session.prepareQuery(query, undefined, name, false));
+    prepared.set(name, perHandle);
+  }
+  return perHandle(db);
+}
+
 /**
  * Creates an entry with its tags and files in one SQL statement (one round trip, atomic without
  * an explicit transaction): the topic and file checks, the entry, missing tags, and the links to
@@ -25,7 +100,7 @@ export interface NewEntry {
  *
  * The statement holds only the parts this request needs: most creates name no topic and no
  * files, and the checks and links they would need cost PostgreSQL about a fifth of the
- * statement (each combination is a prepared statement of its own).
+ * statement.
  *
  * A tag created by a concurrent request of the same user after this statement's snapshot is
  * neither inserted (conflict) nor seen (snapshot); the caller detects the shortfall by
@@ -33,54 +108,19 @@ export interface NewEntry {
  */
 export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promise<{ view: EntryView; complete: boolean } | null> {
   const names = uniqueTagNames(input.tags);
-  const u = ctx.userId;
-  const withFiles = input.fileIds.length > 0;
-  const withTags = names.length > 0;
-  const files = withFiles
-    ? sql`live_files as (
-      select id, created_at from files
-      where user_id = ${u} and deleted_at is null and id in (select (jsonb_array_elements_text(${JSON.stringify(input.fileIds)}::jsonb))::uuid)
-    ),`
-    : sql``;
-  // Without a topic or files to check, the insert always happens.
-  const checks = [
-    input.topicId === null ? undefined : sql`exists (select 1 from topics where user_id = ${u} and id = ${input.topicId}::uuid)`,
-    withFiles ? sql`(select count(*)::int from live_files) = ${input.fileIds.length}::int` : undefined,
-  ].filter((c) => c !== undefined);
-  const where = checks.length ? sql` where ${sql.join(checks, sql` and `)}` : sql``;
-  // ord keeps uniqueTagNames's order (by key) for the insert: see there why it matters.
-  const wanted = JSON.stringify(names.map(({ name, key }, ord) => ({ id: Bun.randomUUIDv7(), name, key, ord })));
-  const tags = withTags
-    ? sql`,
-    wanted as (select * from jsonb_to_recordset(${wanted}::jsonb) as w(id uuid, name text, key text, ord int)),
-    created as (
-      insert into tags (id, user_id, name, name_key) select id, ${u}, name, key from wanted${checks.length ? sql` where exists (select 1 from e)` : sql``} order by ord
-      on conflict do nothing returning id, name, name_key
-    ),
-    found as (
-      select id, name, name_key from created
-      union all
-      select t.id, t.name, t.name_key from tags t where t.user_id = ${u} and t.name_key in (select key from wanted)
-    ),
-    linked as (insert into entry_tags (user_id, entry_id, tag_id) select ${u}, e.id, found.id from e, found returning tag_id)`
-    : sql``;
-  const attached = withFiles
-    ? sql`,
-    attached as (insert into entry_files (user_id, entry_id, file_id) select ${u}, e.id, live_files.id from e, live_files)`
-    : sql``;
-  const result = await ctx.s.db.primary.execute(sql`
-    with ${files}
-    e as (
-      insert into entries (id, user_id, title, content, topic_id, occurred_at)
-      select ${Bun.randomUUIDv7()}, ${u}, ${input.title}, ${input.content}, ${input.topicId}::uuid, coalesce(${input.occurredAt ?? null}::timestamptz, now())${where}
-      returning id, title, content, topic_id, occurred_at, created_at, updated_at, deleted_at
-    )${tags}${attached}
-    select e.id, e.title, e.content, e.topic_id as "topicId", e.occurred_at as "occurredAt", e.created_at as "createdAt",
-      e.updated_at as "updatedAt", e.deleted_at as "deletedAt",
-      ${withTags ? sql`coalesce((select array_agg(name order by name_key) from found), '{}')` : sql`'{}'::text[]`} as tags,
-      ${withFiles ? sql`coalesce((select array_agg(id::text order by created_at, id) from live_files), '{}')` : sql`'{}'::text[]`} as "fileIds",
-      ${withTags ? sql`(select count(*) from linked)::int` : sql`0`} as "linkedCount"
-    from e`);
+  const shape = { files: input.fileIds.length > 0, topic: input.topicId !== null, tags: names.length > 0 };
+  const result = await statementFor(ctx.s.db.primary, shape).execute({
+    id: Bun.randomUUIDv7(),
+    u: ctx.userId,
+    title: input.title,
+    content: input.content,
+    topicId: input.topicId,
+    occurredAt: input.occurredAt ?? null,
+    files: JSON.stringify(input.fileIds),
+    fileCount: input.fileIds.length,
+    // ord keeps uniqueTagNames's order (by key) for the insert: see there why it matters.
+    wanted: JSON.stringify(names.map(({ name, key }, ord) => ({ id: Bun.randomUUIDv7(), name, key, ord }))),
+  });
   const [row] = rowsOf<Parameters<typeof toView>[0] & { linkedCount: number }>(result);
   if (!row) return null;
   return { view: toView(row), complete: row.linkedCount === names.length };
