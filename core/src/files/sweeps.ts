@@ -24,25 +24,24 @@ export function sweepIntervals(env: SystemCtx["s"]["env"]): Record<StorageSweep,
   };
 }
 
-/** Runs one sweep and logs what it did; a failure is logged and left to the next run. */
+/**
+ * Runs one sweep and logs what it did. A failure is thrown: the queue logs it and counts the job
+ * as failed (the jobs metric shows it), and the next scheduled run tries again.
+ */
 export async function runStorageSweep({ ctx, input: { sweep } }: Call<StorageSweepJob, SystemCtx>): Promise<void> {
   const { logger } = ctx.s;
-  try {
-    if (sweep === "trash") {
-      const r = await sweepTrash({ ctx });
-      if (r.purged || r.failed) logger.info(r, "trash sweep: purged files deleted longer ago than FILE_TRASH_RETENTION_DAYS");
-    } else if (sweep === "reservations") {
-      const n = await sweepExpiredReservations({ ctx });
-      if (n > 0) logger.info({ reservations: n }, "dropped upload reservations of processes that died mid-upload");
-    } else if (sweep === "exports") {
-      const n = await dropExpiredExports({ ctx });
-      if (n > 0) logger.info({ exports: n }, "removed export archives past their retention");
-    } else {
-      const r = await sweepOrphans({ ctx });
-      if (r.removed) logger.info(r, "orphan sweep: removed stored objects no row refers to");
-    }
-  } catch (err) {
-    logger.warn({ sweep, err: String(err) }, "storage sweep failed; the next run tries again");
+  if (sweep === "trash") {
+    const r = await sweepTrash({ ctx });
+    if (r.purged || r.failed) logger.info(r, "trash sweep: purged files deleted longer ago than FILE_TRASH_RETENTION_DAYS");
+  } else if (sweep === "reservations") {
+    const n = await sweepExpiredReservations({ ctx });
+    if (n > 0) logger.info({ reservations: n }, "dropped upload reservations of processes that died mid-upload");
+  } else if (sweep === "exports") {
+    const n = await dropExpiredExports({ ctx });
+    if (n > 0) logger.info({ exports: n }, "removed export archives past their retention");
+  } else {
+    const r = await sweepOrphans({ ctx });
+    if (r.removed) logger.info(r, "orphan sweep: removed stored objects no row refers to");
   }
 }
 

@@ -11,6 +11,7 @@ import { runStartupSweeps } from "../startup-sweeps";
 import type { ObjectStorage } from "../storage";
 import { makeDerivatives } from "./images/derivative-job";
 import { derivativeKeys } from "./images/derivatives";
+import { sweepOrphans } from "./orphans";
 import { sweepTrash } from "./trash";
 
 const QUOTA = 1_000_000;
@@ -138,6 +139,14 @@ describe("the sweeps run on a schedule", () => {
     const { services, client } = await createEmbedded(dir, { FILE_TRASH_RETENTION_DAYS: "0", STORAGE_SWEEP_INTERVAL_S: "1" });
     try {
       expect(services.jobs.kind).toBe("memory");
+      // A database without a single user beside stored objects is the wrong database, not a
+      // world of orphans: the orphan sweep removes nothing, however old the objects.
+      const stray = `users/${Bun.randomUUIDv7()}/${"ab".repeat(32)}`;
+      await services.storage.put(stray, new Uint8Array([1]));
+      const twoDaysLater = { ...services, clock: () => new Date(Date.now() + 2 * DAY_MS) };
+      expect(await sweepOrphans({ ctx: { s: twoDaysLater } })).toMatchObject({ listed: 1, removed: 0 });
+      expect(await services.storage.exists(stray)).toBe(true);
+
       const reg = await client.post("/v1/auth/register", { email: "trash@example.test", password: "embedded password" });
       const me = client.withToken(reg.body.accessToken);
       await runStartupSweeps(services); // what main.ts runs once it listens
