@@ -25,7 +25,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 }, 30_000);
 
-/** The data of every embedding job in the queue, whatever its state (BullMQ keeps one hash per job). */
+/**
+ * The entries of every embedding job in the queue, whatever its state (BullMQ keeps one hash per
+ * job); a coalesced job (one user's creates of one tick) counts once per entry it names.
+ */
 async function queuedJobs(redisUrl: string): Promise<{ userId: string; entryId: string }[]> {
   const redis = new RedisClient(redisUrl);
   try {
@@ -34,7 +37,9 @@ async function queuedJobs(redisUrl: string): Promise<{ userId: string; entryId: 
     for (const key of keys) {
       if ((await redis.send("TYPE", [key])) !== "hash") continue;
       const data = (await redis.send("HGET", [key, "data"])) as string | null;
-      if (data) jobs.push(JSON.parse(data));
+      if (!data) continue;
+      const job = JSON.parse(data) as { userId: string; entryId?: string; entryIds?: string[] };
+      for (const entryId of job.entryIds ?? [job.entryId as string]) jobs.push({ userId: job.userId, entryId });
     }
     return jobs;
   } finally {
