@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { schema } from "@tcc/db";
+import { eq, sql } from "drizzle-orm";
 import { type Client, createHarness, type Harness } from "../../test/harness";
 import { encodeCursor } from "../lib/cursor";
 
@@ -64,6 +66,28 @@ describe("roles", () => {
 });
 
 describe("admin: users", () => {
+  test("pages without gaps through accounts created within one millisecond", async () => {
+    const label = `samems${crypto.randomUUID().slice(0, 8)}`;
+    const users = [await h.user(label), await h.user(label), await h.user(label)];
+    // Microseconds apart: a cursor that kept only a JS date's milliseconds lost the rest after page one.
+    for (const [i, user] of users.entries()) {
+      await h.services.db.primary
+        .update(schema.users)
+        .set({ createdAt: sql.raw(`'2031-01-01 00:00:00.000${i + 1}00+00'::timestamptz`) })
+        .where(eq(schema.users.id, user.info.id));
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await admin.get(
+        `/v1/admin/users?q=${label}&limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      );
+      seen.push(...page.body.items.map((x) => x.id));
+      cursor = page.body.nextCursor;
+    } while (cursor && seen.length < 10);
+    expect(seen).toEqual(users.map((x) => x.info.id).reverse());
+  });
+
   test("lists accounts newest first, filters by email and status, and pages", async () => {
     const label = `listme${crypto.randomUUID().slice(0, 8)}`;
     const a = await h.user(label);
@@ -87,8 +111,8 @@ describe("admin: users", () => {
       "/v1/admin/users?status=banned",
       "/v1/admin/users?cursor=nope",
       // A real time with an id that is no uuid, and a year Postgres refuses: checked, not a 500.
-      `/v1/admin/users?cursor=${encodeCursor({ v: "2024-01-01T00:00:00.000Z", id: "not-a-uuid" })}`,
-      `/v1/admin/users?cursor=${encodeCursor({ v: "0000-01-01T00:00:00.000Z", id: "01900000-0000-7000-8000-000000000000" })}`,
+      `/v1/admin/users?cursor=${encodeCursor({ v: "2024-01-01T00:00:00.000000Z", id: "not-a-uuid" })}`,
+      `/v1/admin/users?cursor=${encodeCursor({ v: "0000-01-01T00:00:00.000000Z", id: "01900000-0000-7000-8000-000000000000" })}`,
       "/v1/admin/users/not-a-uuid",
     ]) {
       const res = await admin.get(path);

@@ -1,11 +1,10 @@
 import { schema } from "@tcc/db";
-import { and, desc, eq, ilike, isNotNull, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, ilike, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Call } from "../context";
-import { readCursor } from "../db/keyset";
+import { afterTimestamp, timestampCursorValue } from "../db/keyset";
 import { withTransaction } from "../db/transaction";
 import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
-import { inInstantRange } from "../lib/timestamps";
 import { audit, type ClientMeta } from "./audit";
 import { forgetApiKeys, revokeAllSessions } from "./sessions";
 
@@ -65,9 +64,6 @@ const statusFilter = (status?: UserStatus) =>
         ? and(isNull(u.deletedAt), isNull(u.suspendedAt))
         : undefined;
 
-/** The admin list's cursor time: `createdAt.toISOString()` (milliseconds), in the range Postgres and JS agree on. */
-const isAdminCursorTime = (v: string) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v) && inInstantRange(Date.parse(v));
-
 const escapeLike = (q: string) => q.replace(/[\\%_]/g, (m) => `\\${m}`);
 
 export async function listUsers({
@@ -77,19 +73,16 @@ export async function listUsers({
   items: AdminUserView[];
   nextCursor: string | null;
 }> {
-  let after: ReturnType<typeof or> | undefined;
-  if (input.cursor) {
-    // The id is checked too: it reaches Postgres as a uuid, and a failed cast would be a 500.
-    const c = readCursor(input.cursor, isAdminCursorTime);
-    after = or(lt(u.createdAt, new Date(c.v)), and(eq(u.createdAt, new Date(c.v)), lt(u.id, c.id)));
-  }
+  // Checked (a real time, a uuid) before Postgres sees it, and compared at full microseconds: a
+  // JS date's milliseconds would skip the users created in the same millisecond as a page's last.
+  const after = afterTimestamp(input.cursor, u.createdAt, u.id, "desc");
   const rows = (await ctx.s.db.primary
-    .select(columns)
+    .select({ ...columns, cursorValue: timestampCursorValue(u.createdAt) })
     .from(u)
     .leftJoin(schema.userMfa, and(eq(schema.userMfa.userId, u.id), isNotNull(schema.userMfa.confirmedAt)))
     .where(and(statusFilter(input.status), input.q ? ilike(u.email, `%${escapeLike(input.q)}%`) : undefined, after))
     .orderBy(desc(u.createdAt), desc(u.id))
-    .limit(input.limit + 1)) as Row[];
+    .limit(input.limit + 1)) as (Row & { cursorValue: string })[];
   const page = rows.slice(0, input.limit);
   const last = page[page.length - 1];
   await audit({
@@ -103,7 +96,7 @@ export async function listUsers({
   });
   return {
     items: page.map(view),
-    nextCursor: rows.length > input.limit && last ? encodeCursor({ v: last.createdAt.toISOString(), id: last.id }) : null,
+    nextCursor: rows.length > input.limit && last ? encodeCursor({ v: last.cursorValue, id: last.id }) : null,
   };
 }
 
