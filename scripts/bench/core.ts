@@ -5,7 +5,7 @@
 // BENCH_ONLY=read|search|create measures only those rows (and the bare baseline).
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
-import { benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
+import { BENCH_CORE_RAM_BYTES, benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
 import { printTable, wrk } from "./wrk";
 
 const { DATABASE_URL, REDIS_URL } = process.env;
@@ -104,6 +104,10 @@ const rssPeak = await peakRssMb(core.pid);
 printTable(results, baseline, {
   "core peak RSS (VmHWM)": `${rssBefore.toFixed(0)} MB before create, ${rssPeak.toFixed(0)} MB after; API-only process ${rssApiPod.toFixed(0)} MB`,
   connections: "64, wrk -t2, loopback, 2 cores shared by wrk, core, Postgres and Redis; µs/req: CPU per request of each process",
+  "core's collections paced to":
+    BENCH_CORE_RAM_BYTES === "0"
+      ? "the machine's RAM (BENCH_CORE_RAM_BYTES=0)"
+      : `${Number(BENCH_CORE_RAM_BYTES) / 2 ** 20} MiB, as in its pod (BUN_JSC_forceRAMSize)`,
 });
 
 await stop(core);

@@ -7,12 +7,12 @@
 import { breakdown } from "./breakdown";
 import { servicePids, tree } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
-import { peakRssMb, startServer, stop } from "./spawn";
+import { benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
 import { printTable, wrk } from "./wrk";
 
 const scenario = process.argv[2] ?? "cached-get";
 const seconds = Number(process.argv[3] ?? 8);
-const { DATABASE_URL, DATABASE_REPLICA_URLS = "", REDIS_URL } = process.env;
+const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("load the test services' env first");
 const PORT = Number(process.env.BENCH_PORT_BASE ?? 18080) + 5;
 const base = `http://127.0.0.1:${PORT}`;
@@ -26,16 +26,8 @@ const cmd = [
 ];
 const core = await startServer(
   cmd,
-  {
-    PORT: String(PORT),
-    DATABASE_URL,
-    DATABASE_REPLICA_URLS,
-    REDIS_URL,
-    DATA_DIR: "/tmp/tcc-bench-data",
+  benchCoreEnv(PORT, {
     LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-    RATE_LIMIT_USER_PER_MIN: "100000000",
-    RATE_LIMIT_IP_PER_MIN: "100000000",
-    RATE_LIMIT_AUTH_PER_MIN: "100000000",
     READ_CACHE: scenario === "uncached-get" ? "off" : "on",
     ...Object.fromEntries(
       (process.env.CORE_ENV ?? "")
@@ -43,7 +35,7 @@ const core = await startServer(
         .filter(Boolean)
         .map((kv) => kv.split("=") as [string, string]),
     ),
-  },
+  }),
   `${base}/readyz`,
 );
 const { auth, firstId } = await seedUser(base, Number(process.env.SEED ?? 200));

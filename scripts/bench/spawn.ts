@@ -27,8 +27,15 @@ export async function stop(proc: Subprocess) {
 }
 
 /**
+ * The memory a benchmarked core paces its full collections to, as in its Kubernetes pod (the
+ * pod's memory request, terraform/modules/core-k8s): here there is no cgroup limit, and Bun would
+ * pace them to the machine's 24 GB. BENCH_CORE_RAM_BYTES=0 measures without it.
+ */
+export const BENCH_CORE_RAM_BYTES = process.env.BENCH_CORE_RAM_BYTES ?? String(512 * 1024 * 1024);
+
+/**
  * The environment of a core process under a benchmark: the test services from this process's
- * environment, and rate limits no benchmark reaches.
+ * environment, rate limits no benchmark reaches, and the pod's memory pacing.
  */
 export function benchCoreEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
   const { DATABASE_URL = "", DATABASE_REPLICA_URLS = "", REDIS_URL = "" } = process.env;
@@ -42,6 +49,7 @@ export function benchCoreEnv(port: number, extra: Record<string, string> = {}): 
     RATE_LIMIT_USER_PER_MIN: "100000000",
     RATE_LIMIT_IP_PER_MIN: "100000000",
     RATE_LIMIT_AUTH_PER_MIN: "100000000",
+    ...(BENCH_CORE_RAM_BYTES !== "0" ? { BUN_JSC_forceRAMSize: BENCH_CORE_RAM_BYTES } : {}),
     ...extra,
   };
 }

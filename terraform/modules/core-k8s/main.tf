@@ -175,6 +175,19 @@ resource "kubernetes_deployment_v1" "core" {
             }
           }
 
+          # Bun paces JavaScriptCore's full collections to the memory it may use: the cgroup's
+          # limit by default. Pace them to the request instead, so a pod under load stays near
+          # the memory it is guaranteed (docs/benchmarks.md, "Core's memory").
+          env {
+            name = "BUN_JSC_forceRAMSize"
+            value_from {
+              resource_field_ref {
+                container_name = "core"
+                resource       = "requests.memory"
+              }
+            }
+          }
+
           resources {
             requests = var.resources.requests
             limits   = var.resources.limits
