@@ -4,13 +4,12 @@
 // backends) and Redis's over the same calls. For docs/benchmarks.md.
 import { DisabledAiClient } from "../../core/src/ai/client";
 import { createApp } from "../../core/src/app";
-import { createServices } from "../../core/src/bootstrap";
 import type { Ctx } from "../../core/src/context";
 import { wrote } from "../../core/src/db/wrote";
 import { insertEntryWithTags } from "../../core/src/entries/entry-create";
-import { parseEnv } from "../../core/src/env";
 import { enqueueEmbedding, textHash } from "../../core/src/search/embeddings";
 import { cpuSeconds, cpuSpent, servicePids } from "./cpu";
+import { inProcessCore } from "./in-process";
 
 const N = Number(process.env.PARTS_N ?? 5_000);
 const C = Number(process.env.PARTS_C ?? 64);
@@ -33,24 +32,7 @@ async function cpuPerCall(run: () => unknown): Promise<{ core: number; pg: numbe
   return { core: (c.user + c.system) / N, pg: ((spent.pg ?? 0) * 1e6) / N, redis: ((spent.redis ?? 0) * 1e6) / N };
 }
 
-const env = parseEnv({
-  ...process.env,
-  DATA_DIR: "/tmp/tcc-bench-data",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_USER_PER_MIN: "100000000",
-  RATE_LIMIT_IP_PER_MIN: "100000000",
-  RATE_LIMIT_AUTH_PER_MIN: "100000000",
-  JOB_WORKERS: "off",
-});
-const s = await createServices(env);
-const app = createApp(s);
-const reg = await app.request("/v1/auth/register", {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ email: `create-parts-${Date.now()}@example.test`, password: "benchmark password" }),
-});
-const { accessToken, user } = (await reg.json()) as { accessToken: string; user: { id: string } };
-const auth = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+const { s, app, user, auth } = await inProcessCore("create-parts");
 const body = JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] });
 const ctx: Ctx = { s, userId: user.id };
 const newEntry = { title: "bench entry", content: "A short log line about the bike.", topicId: null, tags: ["bench"], fileIds: [] };

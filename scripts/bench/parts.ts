@@ -2,12 +2,10 @@
 // an authenticated cached read, measured in this process (64 calls in flight, as wrk's 64
 // connections), the old way and the new way side by side in one run. Also Bun's own Redis client
 // next to ioredis, as the issue asks for the stack's alternatives. For docs/benchmarks.md.
-import { createApp } from "../../core/src/app";
-import { createServices } from "../../core/src/bootstrap";
-import { parseEnv } from "../../core/src/env";
 import { createLogger, createRequestLogger } from "../../core/src/lib/logger";
 import { ReadCache } from "../../core/src/lib/read-cache";
 import type { RedisKV } from "../../core/src/lib/redis-kv";
+import { inProcessCore } from "./in-process";
 
 const N = Number(process.env.PARTS_N ?? 20_000);
 const C = 64;
@@ -25,24 +23,7 @@ async function cpuPerCall(run: () => unknown): Promise<number> {
   return (c.user + c.system) / N;
 }
 
-const env = parseEnv({
-  ...process.env,
-  DATA_DIR: "/tmp/tcc-bench-data",
-  LOG_LEVEL: "info",
-  RATE_LIMIT_USER_PER_MIN: "100000000",
-  RATE_LIMIT_IP_PER_MIN: "100000000",
-  RATE_LIMIT_AUTH_PER_MIN: "100000000",
-  JOB_WORKERS: "off",
-});
-const s = await createServices(env);
-const app = createApp(s);
-const reg = await app.request("/v1/auth/register", {
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  body: JSON.stringify({ email: `parts-${Date.now()}@example.test`, password: "benchmark password" }),
-});
-const { accessToken, user } = (await reg.json()) as { accessToken: string; user: { id: string } };
-const auth = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
+const { env, s, app, accessToken, user, auth } = await inProcessCore("parts");
 const made = await app.request("/v1/entries", {
   method: "POST",
   headers: auth,
