@@ -31,14 +31,14 @@ export async function seedUser(
 }
 
 /** Resolves once core's job queues are empty (the seed's embedding jobs), so they do not run during a measurement. */
-export async function jobsSettled(base: string, timeoutMs = 120_000) {
+export async function jobsSettled(base: string, timeoutMs = 300_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const text = await (await fetch(`${base}/metrics`)).text();
-    const pending = [...text.matchAll(/^tcc_jobs_queued\{[^}]*state="(?:waiting|active|delayed)"[^}]*\} (\d+)/gm)].reduce(
-      (sum, m) => sum + Number(m[1]),
-      0,
-    );
+    // The periodic storage sweeps always have their next run delayed: they are never "settled".
+    const pending = [...text.matchAll(/^tcc_jobs_queued\{([^}]*state="(?:waiting|active|delayed)"[^}]*)\} (\d+)/gm)]
+      .filter((m) => !m[1]?.includes('queue="storage-sweeps"'))
+      .reduce((sum, m) => sum + Number(m[2]), 0);
     if (pending === 0) return;
     await Bun.sleep(500);
   }
