@@ -23,7 +23,7 @@ interface Profile {
 /** Parts in the order they are tried from the innermost frame outwards; the first match takes the sample. */
 const PARTS: [string, (f: Frame) => boolean][] = [
   ["JWT verify (jose)", (f) => f.url.includes("/jose/") || f.url.includes("/auth/tokens.ts")],
-  ["logging (pino)", (f) => /\/(pino|@pinojs|sonic-boom|thread-stream)\//.test(f.url) || f.url.includes("/lib/logger.ts")],
+  ["logging (pino)", (f) => /\/(pino|@pinojs|sonic-boom|thread-stream)\//.test(f.url) || /\/lib\/(logger|batched-lines)\.ts/.test(f.url)],
   ["metrics (prom-client)", (f) => f.url.includes("/prom-client/") || f.url.includes("/lib/metrics.ts")],
   ["Redis client (ioredis)", (f) => /\/(ioredis|@ioredis|redis-errors|standard-as-callback|cluster-key-slot|denque)\//.test(f.url)],
   ["SQL (drizzle + postgres.js)", (f) => /\/(postgres|drizzle-orm)\//.test(f.url) || f.url.includes("/db/src/")],
