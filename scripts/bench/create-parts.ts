@@ -8,29 +8,13 @@ import type { Ctx } from "../../core/src/context";
 import { wrote } from "../../core/src/db/wrote";
 import { insertEntryWithTags } from "../../core/src/entries/entry-create";
 import { enqueueEmbedding, textHash } from "../../core/src/search/embeddings";
-import { cpuSeconds, cpuSpent, servicePids } from "./cpu";
-import { inProcessCore } from "./in-process";
+import { servicePids } from "./cpu";
+import { cpuPerCall, inProcessCore } from "./in-process";
 
 const N = Number(process.env.PARTS_N ?? 5_000);
 const C = Number(process.env.PARTS_C ?? 64);
 
 const services = servicePids();
-
-/** µs of CPU per call of this process ("core"), PostgreSQL and Redis. */
-async function cpuPerCall(run: () => unknown): Promise<{ core: number; pg: number; redis: number }> {
-  for (let i = 0; i < 300; i++) await run();
-  const before = cpuSeconds(services);
-  const c0 = process.cpuUsage();
-  let left = N;
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (left-- > 0) await run();
-    }),
-  );
-  const c = process.cpuUsage(c0);
-  const spent = cpuSpent(before, cpuSeconds(services));
-  return { core: (c.user + c.system) / N, pg: ((spent.pg ?? 0) * 1e6) / N, redis: ((spent.redis ?? 0) * 1e6) / N };
-}
 
 const { s, app, user, auth } = await inProcessCore("create-parts");
 const body = JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] });
@@ -39,7 +23,7 @@ const newEntry = { title: "bench entry", content: "A short log line about the bi
 
 const rows: string[] = [];
 const measure = async (part: string, run: () => unknown) => {
-  const us = await cpuPerCall(run);
+  const us = await cpuPerCall(run, { n: N, inFlight: C, warmup: 300, services });
   rows.push(`| ${part} | ${us.core.toFixed(0)} | ${us.pg.toFixed(0)} | ${us.redis.toFixed(0)} |`);
 };
 await measure("whole POST /v1/entries (app.request, no socket)", async () =>

@@ -5,23 +5,10 @@
 import { createLogger, createRequestLogger } from "../../core/src/lib/logger";
 import { ReadCache } from "../../core/src/lib/read-cache";
 import type { RedisKV } from "../../core/src/lib/redis-kv";
-import { inProcessCore } from "./in-process";
+import { cpuPerCall, inProcessCore } from "./in-process";
 
 const N = Number(process.env.PARTS_N ?? 20_000);
 const C = 64;
-
-async function cpuPerCall(run: () => unknown): Promise<number> {
-  for (let i = 0; i < 500; i++) await run();
-  const c0 = process.cpuUsage();
-  let left = N;
-  await Promise.all(
-    Array.from({ length: C }, async () => {
-      while (left-- > 0) await run();
-    }),
-  );
-  const c = process.cpuUsage(c0);
-  return (c.user + c.system) / N;
-}
 
 const { env, s, app, accessToken, user, auth } = await inProcessCore("parts");
 const made = await app.request("/v1/entries", {
@@ -51,7 +38,7 @@ await bunRedis.connect();
 
 const rows: Record<string, string>[] = [];
 const measure = async (part: string, run: () => unknown) => {
-  rows.push({ part, "µs CPU/call": (await cpuPerCall(run)).toFixed(1) });
+  rows.push({ part, "µs CPU/call": (await cpuPerCall(run, { n: N, inFlight: C, warmup: 500 })).core.toFixed(1) });
 };
 // Run with stdout to /dev/null: the log lines are written there; the table goes to stderr.
 await measure("whole cached GET /v1/entries/:id (app.request, no socket)", async () =>
