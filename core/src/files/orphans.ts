@@ -86,6 +86,12 @@ export async function sweepOrphans({ ctx }: Call<undefined, SystemCtx>): Promise
   return result;
 }
 
+/** Deletes each object (idempotent: another sweep may have got there first); returns how many. */
+async function deleteObjects(s: SystemCtx["s"], objects: Candidate[]): Promise<number> {
+  for (const o of objects) await s.storage.delete(o.key);
+  return objects.length;
+}
+
 async function settleGroup(s: SystemCtx["s"], userId: string, candidates: Candidate[], olderThan: Date): Promise<number> {
   const db = s.db.primary;
   const of = (kind: Kind) => candidates.filter((c) => c.kind === kind);
@@ -98,10 +104,10 @@ async function settleGroup(s: SystemCtx["s"], userId: string, candidates: Candid
       .from(f)
       .where(and(eq(f.userId, userId), inArray(f.id, [...new Set(derivatives.map((d) => d.ref))])));
     const recorded = new Set(rows.flatMap((r) => derivativeKeys(r.metadata)));
-    for (const d of derivatives.filter((d) => !recorded.has(d.key))) {
-      await s.storage.delete(d.key);
-      removed++;
-    }
+    removed += await deleteObjects(
+      s,
+      derivatives.filter((d) => !recorded.has(d.key)),
+    );
   }
 
   const archives = of("export");
@@ -111,10 +117,10 @@ async function settleGroup(s: SystemCtx["s"], userId: string, candidates: Candid
       .from(x)
       .where(and(eq(x.userId, userId), inArray(x.id, [...new Set(archives.map((a) => a.ref))])));
     const live = new Set(rows.map((r) => r.id));
-    for (const a of archives.filter((a) => !live.has(a.ref))) {
-      await s.storage.delete(a.key);
-      removed++;
-    }
+    removed += await deleteObjects(
+      s,
+      archives.filter((a) => !live.has(a.ref)),
+    );
   }
 
   const gone = await deleteUnreferencedObjects({
