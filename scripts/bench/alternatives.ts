@@ -12,11 +12,16 @@ const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:alternatives`, which starts PostgreSQL and Redis");
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const PORTS = Number(process.env.BENCH_PORT_BASE ?? 18080) + 20;
-const ours = { name: "ioredis + postgres.js", main: "core/src/main.ts", env: {} };
-const bunClients = { name: "Bun RedisClient + Bun.sql", main: "scripts/bench/alternatives/main.ts", env: {} };
+// Both stacks ask Redis on every request (no gate leases): this compares the clients.
+const ours = { name: "ioredis + postgres.js", main: "core/src/main.ts", env: { GATE_LEASE_MS: "0" } };
+const bunClients = { name: "Bun RedisClient + Bun.sql", main: "scripts/bench/alternatives/main.ts", env: { GATE_LEASE_MS: "0" } };
 // The create statement binds its tags as jsonb, which Bun.sql sends differently
 // (alternatives/main.ts): the create compares the Redis clients only.
-const bunRedis = { name: "Bun RedisClient + postgres.js", main: "scripts/bench/alternatives/main.ts", env: { BENCH_ALT_SQL: "off" } };
+const bunRedis = {
+  name: "Bun RedisClient + postgres.js",
+  main: "scripts/bench/alternatives/main.ts",
+  env: { BENCH_ALT_SQL: "off", GATE_LEASE_MS: "0" },
+};
 const { pg, redis } = servicePids();
 
 const bare = await startServer(["bun", "scripts/bench/bare-server.ts", String(PORTS)], {}, `http://127.0.0.1:${PORTS}/`);
