@@ -94,6 +94,8 @@ if (want("create")) {
       body: createBody,
       seconds,
       cpu: cpuOf(nocache.pid),
+      // The other process's job workers embed the warm-up's entries; not in this row's window.
+      afterWarmup: () => jobsSettled(base),
     }),
   );
 }

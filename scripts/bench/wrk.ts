@@ -40,6 +40,8 @@ export interface WrkRun {
    * and PostgreSQL up to twice the CPU per request of the steady state (docs/benchmarks.md).
    */
   warmupSeconds?: number;
+  /** Awaited between the warm-up and the measured run (e.g. for the warm-up's background jobs to finish). */
+  afterWarmup?: () => Promise<unknown>;
 }
 
 const toMs = (v: string) => {
@@ -71,7 +73,10 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
     script,
     run.url,
   ];
-  if (run.warmupSeconds) await Bun.spawn(args(run.warmupSeconds), { stdout: "ignore", stderr: "ignore" }).exited;
+  if (run.warmupSeconds) {
+    await Bun.spawn(args(run.warmupSeconds), { stdout: "ignore", stderr: "ignore" }).exited;
+    await run.afterWarmup?.();
+  }
   const before = cpuSeconds(run.cpu ?? {});
   const proc = Bun.spawn(args(run.seconds ?? 8), { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
