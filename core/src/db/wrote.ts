@@ -1,5 +1,5 @@
 import type { Ctx, Services } from "../context";
-import { recentWriteKey } from "../lib/gate";
+import { recentWriteKey } from "../lib/write-marks";
 import { onCommit } from "./transaction";
 
 /**

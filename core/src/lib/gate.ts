@@ -2,10 +2,8 @@ import type Redis from "ioredis";
 import type { RateDecision, RateRule } from "./gcra";
 import type { KV } from "./kv";
 import { MemoryRateLimiter, type RateLimiter } from "./rate-limit";
-import { type CacheStamp, EPOCH_KEY, ReadCache } from "./read-cache";
-
-/** Present in Redis for DB_READ_YOUR_WRITES_MS after a user's write, seen by every core process. */
-export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;
+import { type CacheStamp, EPOCH_KEY } from "./read-cache";
+import { WriteMarks } from "./write-marks";
 
 /**
  * Everything an authenticated request needs from Redis before its handler runs: the per-IP
@@ -44,8 +42,8 @@ export interface RequestGate {
   check(input: GateInput): Promise<GateResult>;
   /**
    * After a user's write commits: bumps their read-cache version, marks them as a recent writer
-   * for `windowMs`, in one round trip. Returns the new version, or
-   * null when this gate cannot (no Redis): the caller then does it through the key-value store.
+   * for `windowMs`, in one round trip shared by the writes of the same turn. Returns the new
+   * version, or null when this gate cannot (no Redis): the caller then does it through the KV.
    */
   recordWrite(userId: string, windowMs: number): Promise<number | null>;
   close(): Promise<void>;
@@ -141,15 +139,7 @@ type GateRedis = Redis & {
     version: string,
     ...args: (string | number)[]
   ): Promise<Reply>;
-  tccWrote(version: string, writeMark: string, windowMs: number): Promise<number>;
 };
-
-// After a write: the user's read-cache version and their recent-write mark in one round trip.
-const WROTE_LUA = `
-local v = redis.call('INCR', KEYS[1])
-if tonumber(ARGV[1]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[1]) end
-return v
-`;
 
 /** A lease request (gate-lease.ts): charge `cost` requests at once, after giving back `unused`. */
 export interface LeaseAsk {
@@ -168,11 +158,12 @@ const decision = ([allowed, remaining, resetMs, retryAfterMs]: Row, rule: RateRu
 export class RedisGate implements RequestGate {
   private readonly redis: GateRedis;
   private readonly fallback: SeparateGate;
+  private readonly writes: WriteMarks;
 
   /** `kv` should be the RedisKV: when Redis fails, its reads fall back to process memory. */
   constructor(redis: Redis, kv: KV) {
     redis.defineCommand("tccGate", { numberOfKeys: 6, lua: GATE_LUA });
-    redis.defineCommand("tccWrote", { numberOfKeys: 2, lua: WROTE_LUA });
+    this.writes = new WriteMarks(redis);
     this.redis = redis as GateRedis;
     this.fallback = new SeparateGate(new MemoryRateLimiter(), kv);
   }
@@ -202,12 +193,8 @@ export class RedisGate implements RequestGate {
     return gateResult(reply, g);
   }
 
-  async recordWrite(userId: string, windowMs: number): Promise<number | null> {
-    try {
-      return await this.redis.tccWrote(ReadCache.versionKey(userId), recentWriteKey(userId), windowMs);
-    } catch {
-      return null;
-    }
+  recordWrite(userId: string, windowMs: number): Promise<number | null> {
+    return this.writes.record(userId, windowMs);
   }
 
   async close(): Promise<void> {}
