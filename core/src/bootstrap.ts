@@ -12,6 +12,7 @@ import type { Env } from "./env";
 import { registerJobs } from "./job-handlers";
 import { BullMqJobQueue, type JobQueue, MemoryJobQueue } from "./jobs";
 import { RedisGate, type RequestGate, SeparateGate } from "./lib/gate";
+import { LeasedGate } from "./lib/gate-lease";
 import { type KV, MemoryKV } from "./lib/kv";
 import { createLogger, createRequestLogger, type Logger } from "./lib/logger";
 import { createMetrics } from "./lib/metrics";
@@ -106,10 +107,13 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     const redis = connectRedis(env.REDIS_URL);
     // Start-up traffic should not be answered from the fallback; without Redis after 3 s, start degraded.
     if (!(await waitForRedis(redis))) logger.warn("Redis is unreachable; serving from the database and process memory until it returns");
-    kv = new RedisKV(redis);
+    const redisKv = new RedisKV(redis);
+    kv = redisKv;
     security = kv;
     limiter = new RedisRateLimiter(redis);
-    gate = new RedisGate(redis, kv);
+    const redisGate = new RedisGate(redis, kv);
+    const leaseMs = env.GATE_LEASE_MS;
+    gate = leaseMs > 0 ? new LeasedGate(redisGate, redis, { leaseMs, maxPerLease: 1_000 }, () => redisKv.healthy) : redisGate;
   } else {
     kv = new MemoryKV().startSweeping(SWEEP_MS);
     security = new MemoryKV(Number.POSITIVE_INFINITY).startSweeping(SWEEP_MS);
@@ -165,6 +169,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
 export async function closeServices(s: Services): Promise<void> {
   await s.jobs.close();
   await s.ai.close();
+  await s.gate.close();
   await s.kv.close();
   if (s.security !== s.kv) await s.security.close();
   await s.db.close();

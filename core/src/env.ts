@@ -167,6 +167,10 @@ export const EnvSchema = z.object({
     .meta({ description: "refresh token lifetime (30 days)" }),
   RATE_LIMIT_USER_PER_MIN: z.coerce.number().int().positive().default(600).meta({ description: "per signed-in user" }),
   RATE_LIMIT_IP_PER_MIN: z.coerce.number().int().positive().default(1200).meta({ description: "per client address" }),
+  GATE_LEASE_MS: z.coerce.number().int().min(0).max(10_000).default(1_000).meta({
+    description:
+      "how long a core process may spend a lease: several requests of an active user's rate limits charged in Redis at once (`0` = charge each request on its own)",
+  }),
   RATE_LIMIT_AUTH_PER_MIN: z.coerce
     .number()
     .int()

@@ -1,25 +1,37 @@
 // `npm run bench:alternatives`: the same core, once on its clients (ioredis, postgres.js) and once
 // on Bun's own (RedisClient for the gate, Bun.sql under Drizzle; scripts/bench/alternatives/),
 // each path measured on both in one run, in turn and then in the reverse order, next to a bare
-// Bun.serve. Issue 11 keeps ioredis and postgres.js; this shows what they cost.
+// Bun.serve. Issue 11 keeps ioredis and postgres.js; this shows what they cost. Each run follows
+// a warm-up of the same requests (BENCH_WARMUP_SECONDS, longer on a process's first run).
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
 import { benchCoreEnv, startServer, stop } from "./spawn";
-import { printTable, type WrkResult, wrk } from "./wrk";
+import { BENCH_WARMUP_S, FRESH_WARMUP_FACTOR, printTable, type WrkResult, wrk } from "./wrk";
 
 const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:alternatives`, which starts PostgreSQL and Redis");
 const seconds = Number(process.env.BENCH_SECONDS ?? 6);
 const PORTS = Number(process.env.BENCH_PORT_BASE ?? 18080) + 20;
-const ours = { name: "ioredis + postgres.js", main: "core/src/main.ts", env: {} };
-const bunClients = { name: "Bun RedisClient + Bun.sql", main: "scripts/bench/alternatives/main.ts", env: {} };
+// Both stacks ask Redis on every request (no gate leases): this compares the clients.
+const ours = { name: "ioredis + postgres.js", main: "core/src/main.ts", env: { GATE_LEASE_MS: "0" } };
+const bunClients = { name: "Bun RedisClient + Bun.sql", main: "scripts/bench/alternatives/main.ts", env: { GATE_LEASE_MS: "0" } };
 // The create statement binds its tags as jsonb, which Bun.sql sends differently
 // (alternatives/main.ts): the create compares the Redis clients only.
-const bunRedis = { name: "Bun RedisClient + postgres.js", main: "scripts/bench/alternatives/main.ts", env: { BENCH_ALT_SQL: "off" } };
+const bunRedis = {
+  name: "Bun RedisClient + postgres.js",
+  main: "scripts/bench/alternatives/main.ts",
+  env: { BENCH_ALT_SQL: "off", GATE_LEASE_MS: "0" },
+};
 const { pg, redis } = servicePids();
 
 const bare = await startServer(["bun", "scripts/bench/bare-server.ts", String(PORTS)], {}, `http://127.0.0.1:${PORTS}/`);
-const baseline = await wrk({ name: "bare Bun.serve", url: `http://127.0.0.1:${PORTS}/`, seconds, cpu: { core: () => [bare.pid] } });
+const baseline = await wrk({
+  name: "bare Bun.serve",
+  url: `http://127.0.0.1:${PORTS}/`,
+  seconds,
+  cpu: { core: () => [bare.pid] },
+  warmupSeconds: BENCH_WARMUP_S,
+});
 await stop(bare);
 const results: WrkResult[] = [baseline];
 
@@ -46,8 +58,12 @@ async function compare(
   for (const p of paths) {
     const path = p.path.replace(":id", firstId);
     const runs = new Map<string, WrkResult[]>();
+    const warmed = new Set<number>();
     for (const c of [...cores, ...[...cores].reverse()]) {
+      const warmupSeconds = warmed.has(c.port) ? BENCH_WARMUP_S : BENCH_WARMUP_S * FRESH_WARMUP_FACTOR;
+      warmed.add(c.port);
       const r = await wrk({
+        warmupSeconds,
         name: `${p.name} — ${c.stack.name}`,
         url: `http://127.0.0.1:${c.port}${path}`,
         method: p.method,

@@ -2,11 +2,13 @@
 // Bun.serve measured in the same run. Not a test: it prints a table for the closing note.
 // Besides req/s, each row gives the CPU microseconds per request of core, PostgreSQL and Redis
 // (from /proc): on a shared 2-core machine these move much less than req/s between runs.
-// BENCH_ONLY=read|search|create measures only those rows (and the bare baseline).
+// BENCH_ONLY=read|search|create measures only those rows (and the bare baseline). Each row is
+// measured after BENCH_WARMUP_SECONDS of the same requests (default 4; three times that on the
+// API-only process, started just before its first row), so that rows compare steady states.
 import { servicePids } from "./cpu";
 import { jobsSettled, seedUser } from "./seed";
 import { BENCH_CORE_HEAP_GROWTH, BENCH_CORE_RAM_BYTES, benchCoreEnv, peakRssMb, startServer, stop } from "./spawn";
-import { printTable, wrk } from "./wrk";
+import { BENCH_WARMUP_S, FRESH_WARMUP_FACTOR, wrk as measure, printTable, type WrkRun } from "./wrk";
 
 const { DATABASE_URL, REDIS_URL } = process.env;
 if (!DATABASE_URL || !REDIS_URL) throw new Error("run through `npm run bench:core`, which starts PostgreSQL and Redis");
@@ -35,6 +37,8 @@ await fetch(`${base}/v1/entries/${firstId}`, { headers: auth });
 
 const { pg, redis } = servicePids();
 const cpuOf = (pid: number) => ({ core: () => [pid], pg, redis });
+const warmupSeconds = BENCH_WARMUP_S;
+const wrk = (run: WrkRun) => measure({ warmupSeconds, ...run });
 const baseline = await wrk({ name: "bare Bun.serve", url: `http://127.0.0.1:${BARE}/`, seconds, cpu: cpuOf(bare.pid) });
 const cpu = cpuOf(core.pid);
 const results = [baseline];
@@ -60,9 +64,17 @@ const nocache = await startServer(
   benchCoreEnv(CORE_NOCACHE, { READ_CACHE: "off", JOB_WORKERS: "off" }),
   `http://127.0.0.1:${CORE_NOCACHE}/readyz`,
 );
+// Its first row warms up longer: a fresh process's first seconds open its pools' connections and
+// tier the code up, at up to twice the CPU per request of core and PostgreSQL (docs/benchmarks.md).
+let nocacheFresh = true;
+const onNocache = (run: WrkRun) => {
+  const warm = nocacheFresh ? warmupSeconds * FRESH_WARMUP_FACTOR : warmupSeconds;
+  nocacheFresh = false;
+  return wrk({ ...run, warmupSeconds: warm });
+};
 if (want("read")) {
   results.push(
-    await wrk({
+    await onNocache({
       name: "GET /v1/entries/:id (uncached)",
       url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries/${firstId}`,
       headers: auth,
@@ -74,7 +86,7 @@ if (want("read")) {
 const createBody = JSON.stringify({ title: "bench entry", content: "A short log line about the bike.", tags: ["bench"] });
 if (want("create")) {
   results.push(
-    await wrk({
+    await onNocache({
       name: "POST /v1/entries (JOB_WORKERS=off)",
       url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries`,
       method: "POST",
@@ -82,6 +94,8 @@ if (want("create")) {
       body: createBody,
       seconds,
       cpu: cpuOf(nocache.pid),
+      // The other process's job workers embed the warm-up's entries; not in this row's window.
+      afterWarmup: () => jobsSettled(base),
     }),
   );
 }
@@ -96,7 +110,17 @@ if (want("search")) {
 const rssBefore = await peakRssMb(core.pid);
 if (want("create")) {
   results.push(
-    await wrk({ name: "POST /v1/entries", url: `${base}/v1/entries`, method: "POST", headers: auth, body: createBody, seconds, cpu }),
+    await wrk({
+      name: "POST /v1/entries",
+      url: `${base}/v1/entries`,
+      method: "POST",
+      headers: auth,
+      body: createBody,
+      seconds,
+      cpu,
+      // The seed's 2,000 creates warmed this path; a warm-up's embedding jobs would run in the window.
+      warmupSeconds: 0,
+    }),
   );
 }
 const rssPeak = await peakRssMb(core.pid);
@@ -106,6 +130,7 @@ const rssPeak = await peakRssMb(core.pid);
 printTable(results, baseline, {
   "core peak RSS (VmHWM over each process's whole run), budget < 150 MB": `${rssPeak.toFixed(0)} MB, the process with job workers (${rssBefore.toFixed(0)} MB before its create scenario); ${rssApiPod.toFixed(0)} MB, the API-only process`,
   connections: "64, wrk -t2, loopback, 2 cores shared by wrk, core, Postgres and Redis; µs/req: CPU per request of each process",
+  "warm-up": `${warmupSeconds} s of each row's requests before it (BENCH_WARMUP_SECONDS), ${warmupSeconds * FRESH_WARMUP_FACTOR} s on the fresh API-only process`,
   "core's collections paced to":
     BENCH_CORE_RAM_BYTES === "0"
       ? "the machine's RAM (BENCH_CORE_RAM_BYTES=0)"

@@ -3,6 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, cpuSpent } from "./cpu";
 
+/**
+ * Seconds of warm-up before each measured row (BENCH_WARMUP_SECONDS, 0 for none); a process
+ * started for a row gets `FRESH_WARMUP_FACTOR` times as long before its first one.
+ */
+export const BENCH_WARMUP_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 4);
+export const FRESH_WARMUP_FACTOR = 3;
+
 export interface WrkResult {
   name: string;
   rps: number;
@@ -27,6 +34,14 @@ export interface WrkRun {
   paths?: string[];
   /** Process groups whose CPU time is measured over the run, e.g. { core: () => [pid] }. */
   cpu?: Record<string, () => number[]>;
+  /**
+   * Seconds of the same requests before the measured run, not counted. A process's first
+   * seconds on a path (its pools' new connections, JavaScriptCore tiering the code up) cost core
+   * and PostgreSQL up to twice the CPU per request of the steady state (docs/benchmarks.md).
+   */
+  warmupSeconds?: number;
+  /** Awaited between the warm-up and the measured run (e.g. for the warm-up's background jobs to finish). */
+  afterWarmup?: () => Promise<unknown>;
 }
 
 const toMs = (v: string) => {
@@ -48,9 +63,22 @@ export async function wrk(run: WrkRun): Promise<WrkResult> {
     lines.push("request = function() i = i % #paths + 1; return wrk.format(nil, paths[i]) end");
   }
   writeFileSync(script, `${lines.join("\n")}\n`);
-  const args = ["wrk", "--latency", `-t${run.threads ?? 2}`, `-c${run.connections ?? 64}`, `-d${run.seconds ?? 8}s`, "-s", script, run.url];
+  const args = (seconds: number) => [
+    "wrk",
+    "--latency",
+    `-t${run.threads ?? 2}`,
+    `-c${run.connections ?? 64}`,
+    `-d${seconds}s`,
+    "-s",
+    script,
+    run.url,
+  ];
+  if (run.warmupSeconds) {
+    await Bun.spawn(args(run.warmupSeconds), { stdout: "ignore", stderr: "ignore" }).exited;
+    await run.afterWarmup?.();
+  }
   const before = cpuSeconds(run.cpu ?? {});
-  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(args(run.seconds ?? 8), { stdout: "pipe", stderr: "pipe" });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   const after = cpuSeconds(run.cpu ?? {});

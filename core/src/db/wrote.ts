@@ -1,8 +1,6 @@
 import type { Ctx, Services } from "../context";
+import { recentWriteKey } from "../lib/write-marks";
 import { onCommit } from "./transaction";
-
-/** Present in Redis for DB_READ_YOUR_WRITES_MS after a user's write, seen by every core process. */
-export const recentWriteKey = (userId: string) => `tcc:w:${userId}`;
 
 /**
  * After any write: this user's cached reads are void, and their reads go to the primary for
@@ -15,10 +13,14 @@ export function wrote(ctx: Ctx): Promise<void> {
 }
 
 async function markWritten(ctx: Ctx): Promise<void> {
-  const { db, cache, kv, env } = ctx.s;
-  db.markWrite(ctx.userId);
+  const { db, cache, kv, gate, env } = ctx.s;
+  const { userId } = ctx;
+  db.markWrite(userId);
   const window = env.DB_READ_YOUR_WRITES_MS;
-  await Promise.all([cache.bump(ctx.userId), window > 0 ? kv.set(recentWriteKey(ctx.userId), "1", window / 1000) : undefined]);
+  // With Redis: version, mark and the news to every process in one round trip. Else the KV's way.
+  const version = await gate.recordWrite(userId, window);
+  if (version !== null) cache.adoptOwnBump(userId, version);
+  else await Promise.all([cache.bump(userId), window > 0 ? kv.set(recentWriteKey(userId), "1", window / 1000) : undefined]);
 }
 
 /** Called once per authenticated request: adopts another process's recent-write mark. */

@@ -39,10 +39,11 @@ async function redisCommands(h: Harness, during: () => Promise<unknown>): Promis
 const statements = (h: Harness) => h.services.db.routing.primary + h.services.db.routing.replica;
 
 describe("the hot path of an authenticated read", () => {
-  test("a warm cached read makes one Redis call (the gate) and no SQL", async () => {
+  test("a warm cached read makes one Redis call (a plain MGET, its rate limits from a lease) and no SQL", async () => {
     const u = await a.user();
     const { body } = await u.post("/v1/entries", { title: "hot", tags: ["t"] });
-    expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200); // warms this process's copy
+    // Warms this process's copy and its lease (leases grow 2, 4, ... while they run out early).
+    for (let i = 0; i < 3; i++) expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200);
     const before = statements(a);
     let got: Res | undefined;
     const commands = await redisCommands(a, async () => {
@@ -50,8 +51,31 @@ describe("the hot path of an authenticated read", () => {
     });
     expect(got?.status).toBe(200);
     expect(got?.body.title).toBe("hot");
-    expect(commands).toEqual(["evalsha"]);
+    expect(commands).toEqual(["mget"]);
     expect(statements(a)).toBe(before);
+  });
+
+  test("reads in flight at once share their Redis calls", async () => {
+    const u = await a.user();
+    const { body } = await u.post("/v1/entries", { title: "shared" });
+    for (let i = 0; i < 3; i++) expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200);
+    const statuses: number[] = [];
+    const commands = await redisCommands(a, async () => {
+      const all = await Promise.all(Array.from({ length: 32 }, () => u.get(`/v1/entries/${body.id}`)));
+      statuses.push(...all.map((r) => r.status));
+    });
+    expect(statuses).toEqual(Array(32).fill(200));
+    // One MGET per turn of the event loop and a lease now and then, not one script per request.
+    expect(commands.length).toBeGreaterThan(0);
+    expect(commands.length).toBeLessThanOrEqual(8);
+  });
+
+  test("the first read after a pause asks Redis once, for the gate", async () => {
+    const u = await a.user();
+    const { body } = await u.post("/v1/entries", { title: "cold" });
+    expect((await u.get(`/v1/entries/${body.id}`)).status).toBe(200);
+    await Bun.sleep(1_100); // the lease has expired (GATE_LEASE_MS)
+    expect(await redisCommands(a, () => u.get(`/v1/entries/${body.id}`))).toEqual(["evalsha"]);
   });
 
   test("a write on one process is read back at once on another that had it cached", async () => {
@@ -63,6 +87,11 @@ describe("the hot path of an authenticated read", () => {
     expect((await onA.patch(`/v1/entries/${body.id}`, { title: "second" })).status).toBe(200);
     expect((await onB.get(`/v1/entries/${body.id}`)).body.title).toBe("second");
     expect((await onB.get("/v1/entries")).body.items.map((e: { title: string }) => e.title)).toEqual(["second"]);
+    // B spends a lease now, and every write on A is still read back on B at once.
+    for (let i = 0; i < 20; i++) {
+      expect((await onA.patch(`/v1/entries/${body.id}`, { title: `round ${i}` })).status).toBe(200);
+      expect((await onB.get(`/v1/entries/${body.id}`)).body.title).toBe(`round ${i}`);
+    }
     // And back the other way, with requests in flight at once on both.
     const writes = Array.from({ length: 5 }, (_, i) => onB.post("/v1/entries", { title: `parallel ${i}` }));
     expect((await Promise.all(writes)).map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);

@@ -1,9 +1,10 @@
 import type { MiddlewareHandler } from "hono";
 import { identify } from "../auth/identify";
 import { revokedInDatabase } from "../auth/revocation";
-import { adoptRecentWrite, recentWriteKey } from "../db/wrote";
+import { adoptRecentWrite } from "../db/wrote";
 import { AppError } from "../errors";
 import { ReadCache } from "../lib/read-cache";
+import { recentWriteKey } from "../lib/write-marks";
 import { clientIp } from "./client-ip";
 import { applyHeaders, MINUTE, refuse } from "./rate-limit";
 import type { AppEnv, SignedInEnv } from "./types";
@@ -29,6 +30,7 @@ export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
     }
     const { userId } = who.auth;
     const g = await s.gate.check({
+      userId,
       ipKey,
       ipRule,
       userKey: `tcc:rl:user:${userId}`,

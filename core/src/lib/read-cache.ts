@@ -103,9 +103,15 @@ export class ReadCache {
   /** Invalidates every cached read of this user. */
   async bump(userId: string): Promise<void> {
     const version = await this.kv.incr(this.versionKey(userId));
-    if (!this.kv.healthy) return;
+    if (this.kv.healthy) this.adoptOwnBump(userId, version);
+  }
+
+  /** This process bumped the user's version to `version` (here, or in the request gate's write script). */
+  adoptOwnBump(userId: string, version: number): void {
+    // Concurrent writes of one user may report their versions out of order: keep the highest.
+    const known = this.ownBumps.get(userId) ?? 0;
     this.ownBumps.delete(userId);
-    this.ownBumps.set(userId, version);
+    this.ownBumps.set(userId, Math.max(known, version));
     if (this.ownBumps.size > 10_000) this.ownBumps.delete(this.ownBumps.keys().next().value as string);
   }
 

@@ -157,6 +157,19 @@ async function readSource(db: Drizzle, job: EmbeddingJob, lock: boolean): Promis
   return row;
 }
 
+/**
+ * The entry's text with its status row's model and hash, in one round trip: every embedded entry
+ * reads both first, and each statement costs core and PostgreSQL more than the lookup does.
+ */
+async function readSourceAndStatus(db: Drizzle, job: EmbeddingJob) {
+  const [row] = await db
+    .select({ title: e.title, content: e.content, deletedAt: e.deletedAt, model: st.model, hash: st.contentHash })
+    .from(e)
+    .leftJoin(st, and(eq(st.userId, e.userId), eq(st.entryId, e.id)))
+    .where(and(eq(e.userId, job.userId), eq(e.id, job.entryId)));
+  return row;
+}
+
 /** The status row, with updated_at copied in SQL: a JS Date would drop the microseconds the sweep compares. */
 async function writeStatus(db: Tx, job: EmbeddingJob, model: string, hash: string, chunks: number): Promise<void> {
   await db.execute(sql`insert into embedding_status (user_id, entry_id, model, content_hash, source_updated_at, chunks, embedded_at)
@@ -178,17 +191,13 @@ export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemC
   const owner = { ...ctx, userId: job.userId };
   const model = s.ai.embeddingModel;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const source = await readSource(s.db.primary, job, false);
+    const source = await readSourceAndStatus(s.db.primary, job);
     if (!source || source.deletedAt) {
       await dropEmbeddings({ ctx: owner, input: job });
       return "gone";
     }
     const hash = textHash(source.title, source.content);
-    const [status] = await s.db.primary
-      .select({ model: st.model, hash: st.contentHash })
-      .from(st)
-      .where(and(eq(st.userId, job.userId), eq(st.entryId, job.entryId)));
-    if (!job.force && status?.model === model && status.hash === hash) {
+    if (!job.force && source.model === model && source.hash === hash) {
       return "unchanged";
     }
     const chunks = chunkEntry(source.title, source.content);

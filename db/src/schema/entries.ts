@@ -46,7 +46,8 @@ export const entries = pgTable(
     index("entries_user_created_idx").on(t.userId, t.createdAt.desc(), t.id.desc()),
     index("entries_user_occurred_idx").on(t.userId, t.occurredAt.desc(), t.id.desc()),
     index("entries_user_updated_idx").on(t.userId, t.updatedAt.desc(), t.id.desc()),
-    index("entries_user_topic_idx").on(t.userId, t.topicId),
+    // Partial: most entries have no topic, and every lookup names one (migration 0008).
+    index("entries_user_topic_idx").on(t.userId, t.topicId).where(sql`${t.topicId} is not null`),
     index("entries_search_gin").using("gin", t.search),
   ],
 );

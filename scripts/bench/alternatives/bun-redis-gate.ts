@@ -22,7 +22,16 @@ export class BunRedisGate implements RequestGate {
 
   async check(g: GateInput): Promise<GateResult> {
     const keys = [g.ipKey, g.userKey, g.writeKey, g.denyKey ?? g.writeKey, EPOCH_KEY, g.versionKey];
-    const args = [g.ipRule.limit, g.ipRule.periodMs, g.userRule.limit, g.userRule.periodMs, g.denyKey ? "1" : "0"].map(String);
+    const args = [g.ipRule.limit, g.ipRule.periodMs, g.userRule.limit, g.userRule.periodMs, g.denyKey ? "1" : "0", 1, 0].map(String);
     return gateResult((await this.redis.send("EVALSHA", [this.sha, "6", ...keys, ...args])) as Reply, g);
+  }
+
+  /** The write's bump and mark go through core's key-value store (ioredis), as without this gate. */
+  async recordWrite(): Promise<number | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {
+    this.redis.close();
   }
 }
