@@ -34,6 +34,14 @@ export async function stop(proc: Subprocess) {
 export const BENCH_CORE_RAM_BYTES = process.env.BENCH_CORE_RAM_BYTES ?? String(512 * 1024 * 1024);
 
 /**
+ * BENCH_CORE_HEAP_GROWTH=1.5 starts core with BUN_JSC_smallHeapGrowthFactor=1.5: the next full
+ * collection when the heap reaches 1.5 times what the last one left (JavaScriptCore's default 2,
+ * which core runs with; it applies while the memory paced to is under 16 GB). Measured and not
+ * shipped: docs/benchmarks.md, "Core's memory".
+ */
+export const BENCH_CORE_HEAP_GROWTH = process.env.BENCH_CORE_HEAP_GROWTH ?? "";
+
+/**
  * The environment of a core process under a benchmark: the test services from this process's
  * environment, rate limits no benchmark reaches, and the pod's memory pacing.
  */
@@ -50,6 +58,7 @@ export function benchCoreEnv(port: number, extra: Record<string, string> = {}): 
     RATE_LIMIT_IP_PER_MIN: "100000000",
     RATE_LIMIT_AUTH_PER_MIN: "100000000",
     ...(BENCH_CORE_RAM_BYTES !== "0" ? { BUN_JSC_forceRAMSize: BENCH_CORE_RAM_BYTES } : {}),
+    ...(BENCH_CORE_HEAP_GROWTH ? { BUN_JSC_smallHeapGrowthFactor: BENCH_CORE_HEAP_GROWTH } : {}),
     ...extra,
   };
 }
