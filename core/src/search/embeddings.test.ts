@@ -148,6 +148,59 @@ describe("embedding pipeline", () => {
     expect((await storedChunks(h.services, made.body.id)).map((c) => c.chunkText)).toEqual(["third version about plums"]);
   });
 
+  test("a text that keeps changing while the model works: no stale vectors are written, and the job fails for a retry", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Churn", content: "version zero about figs" });
+    await waitEmbedded(h.services, made.body);
+    const before = await statusOf(h.services, made.body.id);
+    // Edits behind the app's back queue no job of their own: only this job could write vectors.
+    const edit = (n: number) =>
+      h.services.db.primary.execute(
+        sql`update entries set content = ${`version ${n} about figs`}, updated_at = now() where id = ${made.body.id}`,
+      );
+    await edit(1);
+    fake.configure({ latencyMs: 150 });
+    let settled = false;
+    const job = embedEntry({ ctx: { s: h.services }, input: { userId: u.info.id, entryId: made.body.id } }).finally(() => {
+      settled = true;
+    });
+    for (let n = 2; !settled; n++) {
+      await Bun.sleep(40);
+      if (!settled) await edit(n);
+    }
+    fake.configure({ latencyMs: 0 });
+    await expect(job).rejects.toThrow(/kept changing/);
+    expect(embeddingCalls(u.info.id).length).toBeGreaterThanOrEqual(3);
+    expect((await storedChunks(h.services, made.body.id)).map((c) => c.chunkText)).toEqual(["version zero about figs"]);
+    expect(await statusOf(h.services, made.body.id)).toEqual(before);
+  });
+
+  test("an entry trashed while the model works gets no vectors, and loses its old ones", async () => {
+    const u = await h.user();
+    const made = await u.post("/v1/entries", { title: "Doomed", content: "first text about quinces" });
+    await waitEmbedded(h.services, made.body);
+    await h.services.db.primary.execute(sql`update entries set content = 'second text about quinces' where id = ${made.body.id}`);
+    fake.configure({ latencyMs: 300 });
+    const job = embedEntry({ ctx: { s: h.services }, input: { userId: u.info.id, entryId: made.body.id } });
+    await Bun.sleep(100);
+    await h.services.db.primary.execute(sql`update entries set deleted_at = now() where id = ${made.body.id}`);
+    expect(await job).toBe("gone");
+    fake.configure({ latencyMs: 0 });
+    expect(await storedChunks(h.services, made.body.id)).toEqual([]);
+    expect(await statusOf(h.services, made.body.id)).toBeUndefined();
+  });
+
+  test("an edit from a long text to a short one leaves only the short text's chunks", async () => {
+    const u = await h.user();
+    const content = Array.from({ length: 400 }, (_, i) => `Sentence ${i} talks about walking the dog.`).join(" ");
+    const made = await u.post("/v1/entries", { title: "Shrinks", content });
+    const long = await waitEmbedded(h.services, made.body);
+    expect(long.chunks).toBeGreaterThan(1);
+    const edited = await u.patch(`/v1/entries/${made.body.id}`, { content: "just one line now" });
+    await waitEmbedded(h.services, edited.body);
+    expect((await storedChunks(h.services, made.body.id)).map((c) => [c.chunkIndex, c.chunkText])).toEqual([[0, "just one line now"]]);
+  });
+
   test("a failing gateway is retried with backoff, counted in metrics, and the entry embedded once it recovers", async () => {
     const u = await h.user();
     fake.configure({ failRate: 1, failStatus: 503 });

@@ -1,7 +1,7 @@
-import { type Drizzle, schema, type Tx } from "@tcc/db";
+import { type Drizzle, rowsOf, schema } from "@tcc/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { Call, Services, SystemCtx } from "../context";
-import { onCommit, primaryDb, withTransaction } from "../db/transaction";
+import { onCommit, primaryDb } from "../db/transaction";
 import { enqueueWithin, type QueuedJob } from "../jobs/queue";
 import { chunkEntry, embeddingInput } from "./chunks";
 
@@ -80,7 +80,6 @@ export async function runEmbeddingJob({ ctx, input: job }: Call<EmbeddingJob | E
   if (failed) throw failed;
 }
 
-const d = schema.documentEmbeddings;
 const st = schema.embeddingStatus;
 const e = schema.entries;
 
@@ -140,23 +139,6 @@ async function embedChunks(s: Services, userId: string, title: string, chunks: s
   return out;
 }
 
-interface Source {
-  title: string;
-  content: string;
-  deletedAt: Date | null;
-}
-
-async function readSource(db: Drizzle, job: EmbeddingJob, lock: boolean): Promise<Source | undefined> {
-  const q = db
-    .select({ title: e.title, content: e.content, deletedAt: e.deletedAt })
-    .from(e)
-    .where(and(eq(e.userId, job.userId), eq(e.id, job.entryId)));
-  // Locking the entry row serialises two jobs writing the same entry's vectors, and holds off an
-  // edit until these vectors are in (the edit then queues its own job).
-  const [row] = lock ? await q.for("no key update") : await q;
-  return row;
-}
-
 /**
  * The entry's text with its status row's model and hash, in one round trip: every embedded entry
  * reads both first, and each statement costs core and PostgreSQL more than the lookup does.
@@ -170,27 +152,64 @@ async function readSourceAndStatus(db: Drizzle, job: EmbeddingJob) {
   return row;
 }
 
-/** The status row, with updated_at copied in SQL: a JS Date would drop the microseconds the sweep compares. */
-async function writeStatus(db: Tx, job: EmbeddingJob, model: string, hash: string, chunks: number): Promise<void> {
-  await db.execute(sql`insert into embedding_status (user_id, entry_id, model, content_hash, source_updated_at, chunks, embedded_at)
-    select ${job.userId}, ${job.entryId}, ${model}, ${hash}, e.updated_at, ${chunks}, now() from entries e where e.user_id = ${job.userId} and e.id = ${job.entryId}
-    on conflict (user_id, entry_id) do update set model = excluded.model, content_hash = excluded.content_hash,
-      source_updated_at = excluded.source_updated_at, chunks = excluded.chunks, embedded_at = excluded.embedded_at`);
+/**
+ * Replaces the entry's vectors and status row in one statement (one round trip, no transaction of
+ * its own), if the entry still holds the text these vectors were made from: otherwise it writes
+ * nothing and says so. The guard locks the entry row (FOR NO KEY UPDATE), so two jobs writing the
+ * same entry run in turn and an edit waits until the vectors are in; a lock that had to wait
+ * re-checks the guard against the edited row. Chunks are upserted by index and only the surplus
+ * of a longer old text deleted: the delete and the insert run on one snapshot, so they must not
+ * touch the same keys. updated_at is copied in SQL: a JS Date would drop the microseconds the
+ * sweep compares.
+ */
+async function writeVectors(
+  s: Services,
+  job: EmbeddingJob,
+  model: string,
+  hash: string,
+  chunks: string[],
+  vectors: number[][],
+): Promise<boolean> {
+  const chunkRows = chunks.map(
+    (chunkText, i) => sql`(${Bun.randomUUIDv7()}::uuid, ${i}::int, ${chunkText}::text, ${JSON.stringify(vectors[i])}::vector)`,
+  );
+  const put = chunkRows.length
+    ? sql`, put as (insert into document_embeddings (id, user_id, entry_id, chunk_index, chunk_text, model, embedding)
+        select c.id, src.user_id, src.id, c.i, c.t, ${model}, c.v from src, (values ${sql.join(chunkRows, sql`, `)}) as c(id, i, t, v)
+        on conflict (user_id, entry_id, chunk_index) do update set chunk_text = excluded.chunk_text, model = excluded.model,
+          embedding = excluded.embedding, created_at = excluded.created_at)`
+    : sql``;
+  const rows = await s.db.primary.execute(sql`with src as (
+      select e.user_id, e.id, e.updated_at from entries e
+      where e.user_id = ${job.userId} and e.id = ${job.entryId} and e.deleted_at is null and ${textHashSql} = ${hash}
+      for no key update
+    ), surplus as (
+      delete from document_embeddings d using src where d.user_id = src.user_id and d.entry_id = src.id and d.chunk_index >= ${chunks.length}
+    )${put}, status as (
+      insert into embedding_status (user_id, entry_id, model, content_hash, source_updated_at, chunks, embedded_at)
+      select src.user_id, src.id, ${model}, ${hash}, src.updated_at, ${chunks.length}, now() from src
+      on conflict (user_id, entry_id) do update set model = excluded.model, content_hash = excluded.content_hash,
+        source_updated_at = excluded.source_updated_at, chunks = excluded.chunks, embedded_at = excluded.embedded_at
+    )
+    select count(*)::int as written from src`);
+  return (rowsOf<{ written: number }>(rows)[0]?.written ?? 0) > 0;
 }
 
 export type EmbedOutcome = "embedded" | "unchanged" | "gone";
 
 /**
  * The embeddings job: chunks the entry, embeds the chunks, and replaces the entry's vectors in one
- * transaction. Idempotent. Stale work never lands: the write re-reads the entry under a row lock
- * and, if its text changed meanwhile, embeds the new text instead; a trashed or purged entry
- * loses its vectors.
+ * statement (writeVectors). Idempotent. Stale work never lands: the write is guarded by the text
+ * hash under a row lock, and if the text changed meanwhile, the next round embeds the new text; a
+ * trashed or purged entry loses its vectors.
  */
 export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemCtx>): Promise<EmbedOutcome> {
   const { s } = ctx;
   const owner = { ...ctx, userId: job.userId };
   const model = s.ai.embeddingModel;
-  for (let round = 0; round < MAX_ROUNDS; round++) {
+  // Each round reads the entry afresh: a write that found the text changed (or the entry trashed)
+  // wrote nothing, and the next read tells which.
+  for (let round = 0; ; round++) {
     const source = await readSourceAndStatus(s.db.primary, job);
     if (!source || source.deletedAt) {
       await dropEmbeddings({ ctx: owner, input: job });
@@ -200,33 +219,9 @@ export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemC
     if (!job.force && source.model === model && source.hash === hash) {
       return "unchanged";
     }
+    if (round === MAX_ROUNDS) throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
     const chunks = chunkEntry(source.title, source.content);
     const vectors = await embedChunks(s, job.userId, source.title, chunks);
-    const outcome = await withTransaction(owner, async (ctx): Promise<EmbedOutcome | "moved"> => {
-      const tx = ctx.tx.db;
-      const now = await readSource(tx, job, true);
-      if (!now || now.deletedAt) {
-        await dropEmbeddings({ ctx, input: job });
-        return "gone";
-      }
-      if (textHash(now.title, now.content) !== hash) return "moved";
-      await tx.delete(d).where(and(eq(d.userId, job.userId), eq(d.entryId, job.entryId)));
-      if (chunks.length) {
-        await tx.insert(d).values(
-          chunks.map((chunkText, chunkIndex) => ({
-            userId: job.userId,
-            entryId: job.entryId,
-            chunkIndex,
-            chunkText,
-            model,
-            embedding: vectors[chunkIndex] as number[],
-          })),
-        );
-      }
-      await writeStatus(tx, job, model, hash, chunks.length);
-      return "embedded";
-    });
-    if (outcome !== "moved") return outcome;
+    if (await writeVectors(s, job, model, hash, chunks, vectors)) return "embedded";
   }
-  throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
 }
