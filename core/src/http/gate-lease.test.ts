@@ -91,6 +91,17 @@ describe("request gate leases across core processes", () => {
     expect(Number(fourth.headers.get("ratelimit-remaining"))).toBeGreaterThanOrEqual(USER_LIMIT - 4);
   });
 
+  test("a lease left behind by a user who stopped is given back once it expires", async () => {
+    const onA = await a.user();
+    const onB = b.anon.withToken(onA.token);
+    // B takes leases of 2 then 4 and keeps 3 of them unused; then the user goes on at A only.
+    for (let i = 0; i < 3; i++) expect((await onB.get("/v1/entries")).status).toBe(200);
+    await Bun.sleep(2 * LEASE_MS + 100); // B's sweep has run since its lease expired
+    const next = await onA.get("/v1/entries");
+    // Four requests charged: 96 left (97 after a refill); with B's 3 still held back, 93.
+    expect(Number(next.headers.get("ratelimit-remaining"))).toBeGreaterThanOrEqual(USER_LIMIT - 4);
+  });
+
   test("a lease's requests count in RateLimit-Remaining as the user's", async () => {
     const u = await a.user();
     const remaining: number[] = [];

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import type Redis from "ioredis";
-import type { GateInput, GateResult, RedisGate, RequestGate } from "./gate";
+import { type GateInput, type GateResult, GIVE_BACK_LUA, type RedisGate, type RequestGate } from "./gate";
 import type { RateDecision } from "./gcra";
 import { EPOCH_KEY } from "./read-cache";
 
@@ -9,6 +9,7 @@ import { EPOCH_KEY } from "./read-cache";
  * from one address with one login, spent locally until they run out or `until`.
  */
 interface Lease {
+  input: GateInput;
   left: number;
   granted: number;
   until: number;
@@ -23,6 +24,17 @@ export interface LeaseOptions {
 }
 
 const MAX_LEASES = 50_000;
+/** Expired leases whose unused requests go back to Redis in one script. */
+const GIVE_BACK_BATCH = 500;
+
+// For each key: ARGV holds its limit, period and how many requests to give back.
+const GIVE_BACK_MANY_LUA = `${GIVE_BACK_LUA}
+for i = 1, #KEYS do
+  local a = (i - 1) * 3
+  giveBack(KEYS[i], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]))
+end`;
+
+type GiveBackRedis = Redis & { tccGiveBack(...keysThenArgs: (string | number)[]): Promise<unknown> };
 /** Waits for other requests' leases before a request asks Redis for itself (leases double meanwhile). */
 const MAX_WAITS = 4;
 
@@ -32,9 +44,9 @@ const MAX_WAITS = 4;
  *
  * - Rate limits come from leases: a process charges several requests of a user at once in Redis
  *   (the gate script with a cost) and spends them locally. Limits are never exceeded: every
- *   request answered was charged before. Unused requests are given back by the key's next lease;
- *   a lease left when a user stops holds back at most its size, which follows recent use (2, 4,
- *   8 ... while leases run out early, at most 1/20 of the limit). Near the limit no lease is
+ *   request answered was charged before. Unused requests are given back by the key's next lease,
+ *   or by a sweep every GATE_LEASE_MS once the lease has expired; a lease's size follows recent
+ *   use (2, 4, 8 ... while leases run out early, at most 1/20 of the limit). Near the limit no lease is
  *   granted and each request asks Redis, as before.
  * - Everything else a request needs (logout denylist, recent-write mark, read-cache versions) is
  *   read for it after it arrived, so logouts and writes on any process count at once: the reads
@@ -45,6 +57,7 @@ export class LeasedGate implements RequestGate {
   private readonly leases = new Map<string, Lease>();
   private readonly pending = new Map<string, Promise<unknown>>();
   private readonly reads: DataLoader<string, string | null>;
+  private readonly sweeper: ReturnType<typeof setInterval>;
 
   constructor(
     /** The gate asked when no lease is left (public for the benchmarks). */
@@ -60,6 +73,10 @@ export class LeasedGate implements RequestGate {
       batchScheduleFn: (run) => setImmediate(run),
       maxBatchSize: 512,
     });
+    redis.defineCommand("tccGiveBack", { lua: GIVE_BACK_MANY_LUA });
+    // A user who stops leaves a lease behind: what it did not use goes back once it has expired.
+    this.sweeper = setInterval(() => this.giveBackExpired(redis as GiveBackRedis), Math.max(options.leaseMs, 100));
+    this.sweeper.unref();
   }
 
   async check(g: GateInput): Promise<GateResult> {
@@ -135,6 +152,7 @@ export class LeasedGate implements RequestGate {
     if (this.leases.size >= MAX_LEASES && !meanwhile) this.leases.delete(this.leases.keys().next().value as string);
     this.leases.delete(key);
     const lease: Lease = {
+      input: g,
       left: result.granted - 1 + joined,
       granted: result.granted + joined,
       until: Date.now() + this.options.leaseMs,
@@ -158,7 +176,31 @@ export class LeasedGate implements RequestGate {
     return this.redisGate.recordWrite(userId, windowMs);
   }
 
+  /** Drops expired leases, returning their unused requests to both budgets. */
+  private giveBackExpired(redis: GiveBackRedis): void {
+    const now = Date.now();
+    let keys: string[] = [];
+    let args: number[] = [];
+    const send = () => {
+      if (keys.length) redis.tccGiveBack(keys.length, ...keys, ...args).catch(() => {});
+      keys = [];
+      args = [];
+    };
+    for (const [key, lease] of this.leases) {
+      if (lease.until > now) continue;
+      this.leases.delete(key);
+      if (lease.left <= 0) continue;
+      const { ipKey, ipRule, userKey, userRule } = lease.input;
+      keys.push(ipKey, userKey);
+      args.push(ipRule.limit, ipRule.periodMs, lease.left, userRule.limit, userRule.periodMs, lease.left);
+      lease.left = 0;
+      if (keys.length >= GIVE_BACK_BATCH * 2) send();
+    }
+    send();
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.sweeper);
     this.leases.clear();
   }
 }

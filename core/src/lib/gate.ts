@@ -73,11 +73,8 @@ export class SeparateGate implements RequestGate {
   async close(): Promise<void> {}
 }
 
-// gcra() from gcra.ts, twice, on Redis's clock; then the two flags and the read-cache stamp.
-// Refused requests consume nothing. ARGV[6] asks for that many requests' worth at once (a lease,
-// see gate-lease.ts): granted only if both limits allow all of it, else the script answers for
-// this one request as usual. ARGV[7] gives back an earlier lease's unused requests first.
-export const GATE_LUA = `
+/** Redis's clock, and GCRA's inverse: `giveBack` returns n unused requests to a key's budget. */
+export const GIVE_BACK_LUA = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local function store(key, tat)
@@ -86,7 +83,13 @@ end
 local function giveBack(key, limit, period, n)
   local tat = tonumber(redis.call('GET', key) or now)
   store(key, math.max(now, tat - n * period / limit))
-end
+end`;
+
+// gcra() from gcra.ts, twice, on Redis's clock; then the two flags and the read-cache stamp.
+// Refused requests consume nothing. ARGV[6] asks for that many requests' worth at once (a lease,
+// see gate-lease.ts): granted only if both limits allow all of it, else the script answers for
+// this one request as usual. ARGV[7] gives back an earlier lease's unused requests first.
+export const GATE_LUA = `${GIVE_BACK_LUA}
 local function gcra(key, limit, period, cost)
   local interval = period / limit
   local tat = tonumber(redis.call('GET', key) or now)
