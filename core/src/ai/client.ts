@@ -1,5 +1,4 @@
 import { AI_HEADERS, type AiPriority, BUILTIN_MODELS } from "@tcc/shared/contracts";
-import type OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { AppError } from "../errors";
 import { lazyModule } from "../lib/lazy-module";
@@ -64,7 +63,6 @@ export class GatewayClient implements AiClient {
   readonly chatModel: string;
   readonly embeddingModel: string;
   private readonly baseUrl: Promise<string>;
-  private client: Promise<OpenAI> | undefined;
 
   constructor(private readonly opts: GatewayClientOptions) {
     this.chatModel = opts.chatModel;
@@ -74,24 +72,20 @@ export class GatewayClient implements AiClient {
     this.baseUrl.catch(() => {});
   }
 
-  /** The OpenAI client, built by the first call: a process that makes none never loads the library. */
-  private ready(): Promise<OpenAI> {
-    this.client ??= Promise.all([this.baseUrl, openAi()]).then(
-      ([url, { default: OpenAI }]) =>
-        new OpenAI({
-          baseURL: `${url.replace(/\/$/, "")}/v1`,
-          apiKey: this.opts.token ?? "unused",
-          // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
-          maxRetries: 0,
-          timeout: this.opts.timeoutMs,
-        }),
-    );
-    // Not remembered on failure: the next call tries again.
-    this.client.catch(() => {
-      this.client = undefined;
+  /**
+   * The OpenAI client, built by the first call: a process that makes none never loads the
+   * library. Not remembered on failure (lazyModule): the next call tries again.
+   */
+  private readonly ready = lazyModule(async () => {
+    const [url, { default: OpenAI }] = await Promise.all([this.baseUrl, openAi()]);
+    return new OpenAI({
+      baseURL: `${url.replace(/\/$/, "")}/v1`,
+      apiKey: this.opts.token ?? "unused",
+      // The gateway retries upstream; retrying here too would multiply load on an overloaded node.
+      maxRetries: 0,
+      timeout: this.opts.timeoutMs,
     });
-    return this.client;
-  }
+  });
 
   private headers(userId: string, priority: AiPriority): Record<string, string> {
     return {
