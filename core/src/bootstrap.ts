@@ -140,7 +140,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     db,
     kv,
     security,
-    cache: new ReadCache(kv, metrics, env.CACHE_TTL_S, env.READ_CACHE === "on"),
+    cache: new ReadCache(kv, metrics, env.CACHE_TTL_S, env.READ_CACHE === "on", security),
     limiter,
     gate,
     tokens,

@@ -47,6 +47,12 @@ export class ReadCache {
     private readonly metrics: Metrics,
     private readonly ttlSeconds: number,
     private readonly enabled = true,
+    /**
+     * Where the version counters live. Not an evictable store: a counter evicted and counted again
+     * from 0 would name entries cached under its old values, stale by then (the embedded default
+     * passes its non-evicting security store; with Redis both are the same).
+     */
+    private readonly versions: KV = kv,
     localBytes = 32 * 1024 * 1024,
   ) {
     this.local = new SizedLru(localBytes, ttlSeconds * 1000);
@@ -75,7 +81,7 @@ export class ReadCache {
     let version: string;
     if (stamp) version = `${stamp.epoch}.${stamp.version}`;
     else {
-      const [e, v] = await this.kv.mget([EPOCH_KEY, this.versionKey(userId)]);
+      const [e, v] = await this.versions.mget([EPOCH_KEY, this.versionKey(userId)]);
       version = `${Number(e ?? 0)}.${Number(v ?? 0)}`;
     }
     const key = `tcc:c:${userId}:${version}:${name}:${args}`;
@@ -102,7 +108,7 @@ export class ReadCache {
 
   /** Invalidates every cached read of this user. */
   async bump(userId: string): Promise<void> {
-    const version = await this.kv.incr(this.versionKey(userId));
+    const version = await this.versions.incr(this.versionKey(userId));
     if (this.kv.healthy) this.adoptOwnBump(userId, version);
   }
 
