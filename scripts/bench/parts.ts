@@ -23,7 +23,6 @@ await Bun.sleep(env.DB_READ_YOUR_WRITES_MS + 200);
 const redis = (s.kv as RedisKV).redis;
 const userId = user.id;
 const gateInput = {
-  userId,
   ipKey: "tcc:rl:ip:bench",
   ipRule: { limit: 1e8, periodMs: 60_000 },
   userKey: `tcc:rl:user:${userId}`,

@@ -17,7 +17,7 @@ async function markWritten(ctx: Ctx): Promise<void> {
   const { userId } = ctx;
   db.markWrite(userId);
   const window = env.DB_READ_YOUR_WRITES_MS;
-  // With Redis: version, mark and the news to every process in one round trip. Else the KV's way.
+  // With Redis: version and mark in one script, shared by the writes of this turn. Else the KV's way.
   const version = await gate.recordWrite(userId, window);
   if (version !== null) cache.adoptOwnBump(userId, version);
   else await Promise.all([cache.bump(userId), window > 0 ? kv.set(recentWriteKey(userId), "1", window / 1000) : undefined]);

@@ -30,7 +30,6 @@ export function protect(): MiddlewareHandler<AppEnv & SignedInEnv> {
     }
     const { userId } = who.auth;
     const g = await s.gate.check({
-      userId,
       ipKey,
       ipRule,
       userKey: `tcc:rl:user:${userId}`,

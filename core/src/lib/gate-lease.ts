@@ -1,7 +1,8 @@
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
 import type Redis from "ioredis";
 import { type GateInput, type GateResult, GIVE_BACK_LUA, type RedisGate, type RequestGate } from "./gate";
 import type { RateDecision } from "./gcra";
+import { batchedPerTurn } from "./per-turn";
 import { EPOCH_KEY } from "./read-cache";
 
 /**
@@ -24,6 +25,8 @@ export interface LeaseOptions {
 }
 
 const MAX_LEASES = 50_000;
+/** Waits for other requests' leases before a request asks Redis for itself (leases double meanwhile). */
+const MAX_WAITS = 4;
 /** Expired leases whose unused requests go back to Redis in one script. */
 const GIVE_BACK_BATCH = 500;
 
@@ -35,19 +38,17 @@ for i = 1, #KEYS do
 end`;
 
 type GiveBackRedis = Redis & { tccGiveBack(...keysThenArgs: (string | number)[]): Promise<unknown> };
-/** Waits for other requests' leases before a request asks Redis for itself (leases double meanwhile). */
-const MAX_WAITS = 4;
 
 /**
  * The request gate of a busy process: one Redis round trip per turn of the event loop instead
- * of one per request.
+ * of one script per request.
  *
  * - Rate limits come from leases: a process charges several requests of a user at once in Redis
  *   (the gate script with a cost) and spends them locally. Limits are never exceeded: every
  *   request answered was charged before. Unused requests are given back by the key's next lease,
  *   or by a sweep every GATE_LEASE_MS once the lease has expired; a lease's size follows recent
- *   use (2, 4, 8 ... while leases run out early, at most 1/20 of the limit). Near the limit no lease is
- *   granted and each request asks Redis, as before.
+ *   use (2, 4, 8 ... while leases run out early, at most 1/20 of the limit). Near the limit no
+ *   lease is granted and each request asks Redis, as before.
  * - Everything else a request needs (logout denylist, recent-write mark, read-cache versions) is
  *   read for it after it arrived, so logouts and writes on any process count at once: the reads
  *   of all requests that arrive in the same turn go out as one MGET (DataLoader without its
@@ -67,12 +68,7 @@ export class LeasedGate implements RequestGate {
     /** Whether Redis answers: the fallback's answers are never leased. */
     private readonly redisHealthy: () => boolean,
   ) {
-    this.reads = new DataLoader((keys) => redis.mget(...keys), {
-      cache: false,
-      // After the I/O of this turn: every request that arrived in it joins the one MGET.
-      batchScheduleFn: (run) => setImmediate(run),
-      maxBatchSize: 512,
-    });
+    this.reads = batchedPerTurn((keys) => redis.mget(...keys));
     redis.defineCommand("tccGiveBack", { lua: GIVE_BACK_MANY_LUA });
     // A user who stops leaves a lease behind: what it did not use goes back once it has expired.
     this.sweeper = setInterval(() => this.giveBackExpired(redis as GiveBackRedis), Math.max(options.leaseMs, 100));

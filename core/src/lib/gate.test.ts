@@ -7,7 +7,6 @@ describe("request gate without Redis", () => {
   test("a request refused by the IP limit does not spend the user's budget", async () => {
     const gate = new SeparateGate(new MemoryRateLimiter(), new MemoryKV());
     const input = {
-      userId: "u1",
       ipKey: "ip",
       ipRule: { limit: 1, periodMs: 60_000 },
       userKey: "u",
@@ -27,7 +26,6 @@ describe("request gate without Redis", () => {
     const kv = new MemoryKV();
     const gate = new SeparateGate(new MemoryRateLimiter(), kv);
     const input = {
-      userId: "u1",
       ipKey: "ip",
       ipRule: { limit: 9, periodMs: 60_000 },
       userKey: "u",

@@ -11,7 +11,6 @@ import { WriteMarks } from "./write-marks";
  * recently on another core process. RedisGate answers all of it in one round trip.
  */
 export interface GateInput {
-  userId: string;
   ipKey: string;
   ipRule: RateRule;
   userKey: string;

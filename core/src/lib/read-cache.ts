@@ -109,7 +109,7 @@ export class ReadCache {
   /** Invalidates every cached read of this user. */
   async bump(userId: string): Promise<void> {
     const version = await this.versions.incr(this.versionKey(userId));
-    if (this.kv.healthy) this.adoptOwnBump(userId, version);
+    if (this.versions.healthy) this.adoptOwnBump(userId, version);
   }
 
   /** This process bumped the user's version to `version` (here, or in the request gate's write script). */

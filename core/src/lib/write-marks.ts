@@ -1,5 +1,6 @@
-import DataLoader from "dataloader";
+import type DataLoader from "dataloader";
 import type Redis from "ioredis";
+import { batchedPerTurn } from "./per-turn";
 import { ReadCache } from "./read-cache";
 
 /** Present in Redis for DB_READ_YOUR_WRITES_MS after a user's write, seen by every core process. */
@@ -35,7 +36,7 @@ export class WriteMarks {
   constructor(redis: Redis) {
     redis.defineCommand("tccWroteMany", { lua: WROTE_LUA });
     const r = redis as WroteRedis;
-    this.loader = new DataLoader((writes) => this.send(r, writes), { cache: false, batchScheduleFn: (run) => setImmediate(run) });
+    this.loader = batchedPerTurn((writes) => this.send(r, writes));
   }
 
   /** The user's new version, or null when Redis did not answer (the caller takes the KV's way). */

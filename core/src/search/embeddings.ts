@@ -163,7 +163,7 @@ async function readSourceAndStatus(db: Drizzle, job: EmbeddingJob) {
  * sweep compares.
  */
 async function writeVectors(
-  s: Services,
+  db: Drizzle,
   job: EmbeddingJob,
   model: string,
   hash: string,
@@ -179,7 +179,7 @@ async function writeVectors(
         on conflict (user_id, entry_id, chunk_index) do update set chunk_text = excluded.chunk_text, model = excluded.model,
           embedding = excluded.embedding, created_at = excluded.created_at)`
     : sql``;
-  const rows = await s.db.primary.execute(sql`with src as (
+  const rows = await db.execute(sql`with src as (
       select e.user_id, e.id, e.updated_at from entries e
       where e.user_id = ${job.userId} and e.id = ${job.entryId} and e.deleted_at is null and ${textHashSql} = ${hash}
       for no key update
@@ -222,6 +222,6 @@ export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemC
     if (round === MAX_ROUNDS) throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
     const chunks = chunkEntry(source.title, source.content);
     const vectors = await embedChunks(s, job.userId, source.title, chunks);
-    if (await writeVectors(s, job, model, hash, chunks, vectors)) return "embedded";
+    if (await writeVectors(s.db.primary, job, model, hash, chunks, vectors)) return "embedded";
   }
 }
