@@ -26,7 +26,9 @@ afterAll(async () => {
 });
 
 async function entriesOf(u: Client, n: number, label: string): Promise<{ id: string; title: string; tags: string[] }[]> {
-  const made = await Promise.all(Array.from({ length: n }, (_, i) => u.post("/v1/entries", { title: `${label} ${i}`, tags: [`${label}-tag`] })));
+  const made = await Promise.all(
+    Array.from({ length: n }, (_, i) => u.post("/v1/entries", { title: `${label} ${i}`, tags: [`${label}-tag`] })),
+  );
   for (const res of made) expect(res.status).toBe(201);
   return made.map((res) => res.body);
 }
