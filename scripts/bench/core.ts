@@ -26,7 +26,7 @@ const core = await startServer(["bun", "core/src/main.ts"], benchCoreEnv(CORE), 
 const base = `http://127.0.0.1:${CORE}`;
 
 // One user with a realistic log.
-const { auth, firstId } = await seedUser(base, 2000);
+const { auth, firstId, ids } = await seedUser(base, 2000);
 // Let the seed's embedding jobs finish, the replica catch up and the read-your-writes window pass,
 // then warm the caches.
 await jobsSettled(base);
@@ -77,6 +77,17 @@ if (want("read")) {
     await onNocache({
       name: "GET /v1/entries/:id (uncached)",
       url: `http://127.0.0.1:${CORE_NOCACHE}/v1/entries/${firstId}`,
+      headers: auth,
+      seconds,
+      cpu: cpuOf(nocache.pid),
+    }),
+  );
+  // A different entry each request, as readers of many entries make: no two reads of a turn share a row.
+  results.push(
+    await onNocache({
+      name: "GET /v1/entries/:id (uncached, 2,000 ids)",
+      url: `http://127.0.0.1:${CORE_NOCACHE}/`,
+      paths: ids.map((id) => `/v1/entries/${id}`),
       headers: auth,
       seconds,
       cpu: cpuOf(nocache.pid),

@@ -1,8 +1,8 @@
-/** Registers one user and writes `count` entries through the API; returns the auth headers and the first entry's id. */
+/** Registers one user and writes `count` entries through the API; returns the auth headers and the entries' ids. */
 export async function seedUser(
   base: string,
   count: number,
-): Promise<{ auth: Record<string, string>; firstId: string; accessToken: string }> {
+): Promise<{ auth: Record<string, string>; firstId: string; ids: string[]; accessToken: string }> {
   const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.test`;
   const reg = await fetch(`${base}/v1/auth/register`, {
     method: "POST",
@@ -12,7 +12,7 @@ export async function seedUser(
   const { accessToken } = (await reg.json()) as { accessToken: string };
   const auth = { authorization: `Bearer ${accessToken}`, "content-type": "application/json" };
   const words = ["bike", "chain", "service", "run", "garden", "decision", "meeting", "recipe", "travel", "budget", "book", "idea"];
-  let firstId = "";
+  const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const pick = (n: number) => words[(i * 7 + n * 3) % words.length];
     const res = await fetch(`${base}/v1/entries`, {
@@ -24,10 +24,9 @@ export async function seedUser(
         tags: [pick(4) as string, pick(5) as string],
       }),
     });
-    if (i === 0) firstId = ((await res.json()) as { id: string }).id;
-    else await res.arrayBuffer();
+    ids.push(((await res.json()) as { id: string }).id);
   }
-  return { auth, firstId, accessToken };
+  return { auth, firstId: ids[0] as string, ids, accessToken };
 }
 
 /** Resolves once core's job queues are empty (the seed's embedding jobs), so they do not run during a measurement. */

@@ -7,6 +7,7 @@ import { withTransaction } from "../db/transaction";
 import { wrote } from "../db/wrote";
 import { notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
+import { batchedPerTurn } from "../lib/per-turn";
 import { dropEmbeddings, entryWritten } from "../search/embeddings";
 import { insertEntryWithTags } from "./entry-create";
 import { assertFiles, setEntryFiles } from "./entry-files";
@@ -51,28 +52,64 @@ async function assertTopic(ctx: Ctx, topicId: string | null | undefined) {
   if (!t) throw notFound("Topic");
 }
 
-// An entry by id, live or in the trash: the uncached read of every entry route.
-const entryById = (deleted: boolean) =>
-  preparedPerHandle((db) =>
-    db
-      .select(entryColumns)
-      .from(e)
-      .where(
-        and(
-          eq(e.userId, sql.placeholder("userId")),
-          eq(e.id, sql.placeholder("id")),
-          deleted ? isNotNull(e.deletedAt) : isNull(e.deletedAt),
-        ),
-      )
-      .prepare(deleted ? "entry_by_id_deleted" : "entry_by_id"),
-  );
-const liveEntryById = entryById(false);
-const trashedEntryById = entryById(true);
+// A live entry by id: the uncached read of every entry route.
+const entryById = preparedPerHandle((db) =>
+  db
+    .select(entryColumns)
+    .from(e)
+    .where(and(eq(e.userId, sql.placeholder("userId")), eq(e.id, sql.placeholder("id")), isNull(e.deletedAt)))
+    .prepare("entry_by_id"),
+);
 
-async function readOne(ctx: Ctx, id: string, deleted: boolean, db: Drizzle = ctx.s.db.read(ctx.userId)): Promise<EntryView | null> {
-  const [row] = await (deleted ? trashedEntryById : liveEntryById)(db).execute({ userId: ctx.userId, id });
+// Live entries by (user, id) in one statement: the uncached reads of one turn (below).
+const entriesByKeys = preparedPerHandle((db) =>
+  db
+    .select({ ...entryColumns, userId: e.userId })
+    .from(e)
+    .where(
+      and(
+        sql`(${e.userId}, ${e.id}) in (select k.u, k.id from jsonb_to_recordset(${sql.placeholder("keys")}::jsonb) as k(u uuid, id uuid))`,
+        isNull(e.deletedAt),
+      ),
+    )
+    .prepare("entries_by_keys"),
+);
+
+export interface EntryKey {
+  userId: string;
+  id: string;
+}
+
+/**
+ * Uncached reads by id made in the same turn on the same handle go to PostgreSQL as one
+ * statement: under load a turn holds many requests, and a statement of its own costs each a
+ * round trip, a backend wake-up and postgres.js's per-query work (docs/benchmarks.md). A turn
+ * with one read runs the single-row statement, so a quiet server pays nothing for this. Keyed
+ * by user as well as id, so a row answers only its owner's request.
+ */
+const readsPerTurn = preparedPerHandle((db: Drizzle) =>
+  batchedPerTurn(async (keys: readonly EntryKey[]): Promise<(EntryView | null)[]> => {
+    if (keys.length === 1) return [await readNow(db, keys[0] as EntryKey)];
+    const unique = new Map(keys.map((k) => [`${k.userId}/${k.id}`, { u: k.userId, id: k.id }]));
+    const rows = await entriesByKeys(db).execute({ keys: JSON.stringify([...unique.values()]) });
+    const found = new Map(rows.map((r) => [`${r.userId}/${r.id}`, toView(r)]));
+    return keys.map((k) => found.get(`${k.userId}/${k.id}`) ?? null);
+  }),
+);
+
+async function readNow(db: Drizzle, key: EntryKey): Promise<EntryView | null> {
+  const [row] = await entryById(db).execute({ userId: key.userId, id: key.id });
   return row ? toView(row) : null;
 }
+
+/** A user's live entry, read on `db` with the other reads of this turn; null if not theirs or not live. */
+export const readLiveEntry = (db: Drizzle, key: EntryKey): Promise<EntryView | null> => readsPerTurn(db).load(key);
+
+/** The user's live entry, on the replica unless the user just wrote. */
+const readOne = (ctx: Ctx, id: string, db: Drizzle = ctx.s.db.read(ctx.userId)) => readLiveEntry(db, { userId: ctx.userId, id });
+
+/** The same inside a transaction, at once: waiting for the turn's batch would hold the transaction's locks longer. */
+const readInTransaction = (ctx: Ctx, id: string, tx: Drizzle) => readNow(tx, { userId: ctx.userId, id });
 
 export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<EntryView> {
   const fileIds = [...new Set(input.fileIds ?? [])];
@@ -105,7 +142,7 @@ export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<Ent
     // A concurrent request created one of these tags mid-statement: link them the slow, sure way.
     view = (await withTransaction(ctx, async (ctx) => {
       await setEntryTags({ ctx, input: { entryId: view.id, names: input.tags ?? [] } });
-      return readOne(ctx, view.id, false, ctx.tx.db);
+      return readInTransaction(ctx, view.id, ctx.tx.db);
     })) as EntryView;
   }
   await wrote(ctx);
@@ -114,7 +151,7 @@ export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<Ent
 }
 
 export async function getEntry({ ctx, input: { id } }: Call<{ id: string }>): Promise<EntryView> {
-  const view = await ctx.s.cache.getOrLoad(ctx, "entry", id, () => readOne(ctx, id, false));
+  const view = await ctx.s.cache.getOrLoad(ctx, "entry", id, () => readOne(ctx, id));
   if (!view) throw notFound("Entry");
   return view;
 }
@@ -157,7 +194,7 @@ export async function updateEntry({ ctx, input: { id, patch } }: Call<{ id: stri
     if (!row) return null;
     if (patch.tags !== undefined) await setEntryTags({ ctx, input: { entryId: id, names: patch.tags } });
     if (patch.fileIds !== undefined) await setEntryFiles({ ctx, input: { entryId: id, fileIds: patch.fileIds } });
-    const view = (await readOne(ctx, id, false, tx)) as EntryView;
+    const view = (await readInTransaction(ctx, id, tx)) as EntryView;
     // Both wait for the commit.
     await wrote(ctx);
     if (patch.title !== undefined || patch.content !== undefined) await entryWritten({ ctx, input: view });
@@ -188,7 +225,7 @@ export async function restoreEntry({ ctx, input: { id } }: Call<{ id: string }>)
     .returning({ id: e.id });
   if (!row) throw notFound("Deleted entry");
   await wrote(ctx);
-  const view = (await readOne(ctx, id, false, ctx.s.db.primary)) as EntryView;
+  const view = (await readOne(ctx, id, ctx.s.db.primary)) as EntryView;
   await entryWritten({ ctx, input: view });
   return view;
 }
