@@ -3,7 +3,8 @@ import { sql } from "drizzle-orm";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Call } from "../context";
 import { preparedPerHandle } from "../db/prepared";
-import type { EntryView } from "./entry-query";
+import { batchedPerTurn } from "../lib/per-turn";
+import { type Created, insertBatch, type PlainCreate } from "./entry-create-batch";
 import { toView } from "./entry-query";
 import { uniqueTagNames } from "./tag-names";
 
@@ -93,27 +94,13 @@ const statements = Array.from({ length: 8 }, (_, bits) => {
 const statementFor = (db: Drizzle, { files, topic, tags }: Shape) =>
   (statements[Number(files) * 4 + Number(topic) * 2 + Number(tags)] as (typeof statements)[number])(db);
 
-/**
- * Creates an entry with its tags and files in one SQL statement (one round trip, atomic without
- * an explicit transaction): the topic and file checks, the entry, missing tags, and the links to
- * all of them. Returns null when the topic or a file is not the user's live one (nothing is
- * written then; the caller finds out which). A file purged concurrently after the check fails the
- * file link's foreign key, and with it the whole statement.
- *
- * The statement holds only the parts this request needs: most creates name no topic and no
- * files, and the checks and links they would need cost PostgreSQL about a fifth of the
- * statement.
- *
- * A tag created by a concurrent request of the same user after this statement's snapshot is
- * neither inserted (conflict) nor seen (snapshot); the caller detects the shortfall by
- * comparing tag counts and falls back to the transactional path.
- */
-export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promise<{ view: EntryView; complete: boolean } | null> {
+/** One create as its own statement, of whichever shape it has. */
+async function insertOne(db: Drizzle, userId: string, input: NewEntry): Promise<Created | null> {
   const names = uniqueTagNames(input.tags);
   const shape = { files: input.fileIds.length > 0, topic: input.topicId !== null, tags: names.length > 0 };
-  const result = await statementFor(ctx.s.db.primary, shape).execute({
+  const result = await statementFor(db, shape).execute({
     id: Bun.randomUUIDv7(),
-    u: ctx.userId,
+    u: userId,
     title: input.title,
     content: input.content,
     topicId: input.topicId,
@@ -126,4 +113,63 @@ export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promi
   const [row] = rowsOf<Parameters<typeof toView>[0] & { linkedCount: number }>(result);
   if (!row) return null;
   return { view: toView(row), complete: row.linkedCount === names.length };
+}
+
+const asPlain = (create: PlainCreate): NewEntry => ({ ...create, topicId: null, fileIds: [] });
+
+/**
+ * Sends the plain creates of one turn. A lone one takes its single statement (what the batch
+ * would cost it for nothing); several take one statement together, which saves each the
+ * per-statement costs (PostgreSQL's executor start, snapshot, commit and backend wake-up,
+ * postgres.js's per-query work) and turns a user's concurrent creates from one row lock each on
+ * the user (MultiXacts) into one per batch. If the batch fails, nothing of it was written, and
+ * each create is run again on its own: the one at fault (a user erased meanwhile) fails alone.
+ */
+async function sendPlainCreates(db: Drizzle, creates: readonly PlainCreate[]): Promise<(Created | Error)[]> {
+  // `as Created`: a plain create has no topic or file check that could leave it unwritten.
+  if (creates.length === 1) {
+    const [create] = creates as [PlainCreate];
+    return [(await insertOne(db, create.userId, asPlain(create))) as Created];
+  }
+  try {
+    return await insertBatch(db, creates);
+  } catch {
+    return Promise.all(
+      creates.map((c) =>
+        insertOne(db, c.userId, asPlain(c)).then(
+          (created) => created as Created,
+          (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+        ),
+      ),
+    );
+  }
+}
+
+// At most 64 creates per statement: wrk's 64 connections never fill one, and a turn of large
+// entries stays one moderate message.
+const plainCreates = preparedPerHandle((db: Drizzle) =>
+  batchedPerTurn<PlainCreate, Created>((creates) => sendPlainCreates(db, creates), 64),
+);
+
+/**
+ * Creates an entry with its tags and files in one SQL statement (one round trip, atomic without
+ * an explicit transaction): the topic and file checks, the entry, missing tags, and the links to
+ * all of them. Returns null when the topic or a file is not the user's live one (nothing is
+ * written then; the caller finds out which). A file purged concurrently after the check fails the
+ * file link's foreign key, and with it the whole statement.
+ *
+ * The statement holds only the parts this request needs: most creates name no topic and no
+ * files, and the checks and links they would need cost PostgreSQL about a fifth of the
+ * statement. Those plain creates that arrive in the same turn of the event loop, of any users,
+ * share one statement (sendPlainCreates).
+ *
+ * A tag created by a concurrent request of the same user after this statement's snapshot is
+ * neither inserted (conflict) nor seen (snapshot); the caller detects the shortfall by
+ * comparing tag counts and falls back to the transactional path.
+ */
+export async function insertEntryWithTags({ ctx, input }: Call<NewEntry>): Promise<Created | null> {
+  const db = ctx.s.db.primary;
+  if (input.topicId !== null || input.fileIds.length > 0) return insertOne(db, ctx.userId, input);
+  const { title, content, occurredAt, tags } = input;
+  return plainCreates(db).load({ userId: ctx.userId, title, content, occurredAt, tags });
 }

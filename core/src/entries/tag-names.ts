@@ -11,8 +11,8 @@ export interface TagName {
   key: string;
 }
 
-// By code point, not UTF-16 unit: one total order for every path that inserts tags.
-const byKey = (a: TagName, b: TagName) => {
+/** By code point, not UTF-16 unit: one total order of keys for every path that inserts tags. */
+export const compareTagKeys = (a: { key: string }, b: { key: string }) => {
   const x = [...a.key];
   const y = [...b.key];
   for (let i = 0; i < Math.min(x.length, y.length); i++) {
@@ -34,7 +34,7 @@ export function uniqueTagNames(names: string[]): TagName[] {
     const key = nameKey(name);
     if (name && !seen.has(key)) seen.set(key, { name, key });
   }
-  return [...seen.values()].sort(byKey);
+  return [...seen.values()].sort(compareTagKeys);
 }
 
 /** Ids of the user's tags with these names, creating the missing ones. */
