@@ -49,6 +49,7 @@ const runs = {
   "cached-get": { url: `${base}/v1/entries/${firstId}` },
   "uncached-get": { url: `${base}/v1/entries/${firstId}` },
   "cached-list": { url: `${base}/v1/entries?limit=5` },
+  "cached-list-25": { url: `${base}/v1/entries` },
   create: {
     url: `${base}/v1/entries`,
     method: "POST",

@@ -20,15 +20,18 @@ function keepGzipTag(ifNoneMatch: string | undefined, headers: Headers): void {
 
 /**
  * gzip for JSON responses of 1 KiB or more when the client accepts it, run on the response the
- * route made (http/frame.ts). Synchronous and whole-body (Bun.gzipSync): API responses are
+ * route made (http/frame.ts). False when the client does not accept gzip. Synchronous and whole-body (Bun.gzipSync): API responses are
  * bounded by page size, and a small body also keeps Bun's HTTP writer on its fast path, which
  * large bodies (over ~16 KiB) fall off.
  */
-export async function gzipJson(c: Context<AppEnv>): Promise<void> {
-  if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return;
+export async function gzipJson(c: Context<AppEnv>): Promise<boolean> {
+  if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return false;
   const res = c.res;
-  if (res.status === 304) return keepGzipTag(c.req.header("if-none-match"), res.headers);
-  if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
+  if (res.status === 304) {
+    keepGzipTag(c.req.header("if-none-match"), res.headers);
+    return true;
+  }
+  if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return true;
   const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
   const headers = new Headers(res.headers);
   let out: Uint8Array = body;
@@ -43,4 +46,5 @@ export async function gzipJson(c: Context<AppEnv>): Promise<void> {
   }
   c.res = undefined; // replace, do not merge: a merge would wrap the old, consumed body
   c.res = new Response(out, { status: res.status, headers });
+  return true;
 }

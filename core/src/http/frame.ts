@@ -3,6 +3,7 @@ import { matchedRoutes, routePath } from "hono/route";
 import type { Services } from "../context";
 import { gzipJson } from "./compress";
 import type { AppEnv, AuthInfo } from "./types";
+import { sendLargeJsonWhole } from "./whole-json";
 
 /** Observed after the route: a signed-in route has set `auth` by then. */
 type FramedEnv = { Variables: AppEnv["Variables"] & { auth?: AuthInfo } };
@@ -31,8 +32,8 @@ function routeOf(c: Context): string {
  * What every request gets, in one middleware (each Hono middleware is an async frame of its own,
  * and on a cached read five of them cost more than the read): a request id (the client's
  * `X-Request-Id` when it is a sane one), `services` in the context, then after the route the
- * security headers, gzip for JSON of 1 KiB or more, the metrics by route template and the one
- * log line.
+ * security headers, gzip for JSON of 1 KiB or more (or a large JSON body in one write), the
+ * metrics by route template and the one log line.
  */
 export function frame(services: Services): MiddlewareHandler<FramedEnv> {
   const { metrics, requestLog } = services;
@@ -48,7 +49,7 @@ export function frame(services: Services): MiddlewareHandler<FramedEnv> {
       const headers = c.res.headers;
       for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
       headers.delete("X-Powered-By");
-      await gzipJson(c);
+      if (!(await gzipJson(c))) await sendLargeJsonWhole(c);
     } finally {
       const seconds = (performance.now() - started) / 1000;
       const route = routeOf(c);
