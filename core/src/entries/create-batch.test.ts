@@ -89,6 +89,59 @@ describe("plain creates in flight together", () => {
   }, 30_000);
 });
 
+describe("a new tag committed by another transaction while the batch waits for it", () => {
+  // The batch's insert of the tag waits on the other transaction's uncommitted row, then skips it
+  // (conflict), and its snapshot, older than that commit, does not see it either.
+  async function withTagHeld(userId: string, name: string, meanwhile: () => Promise<unknown>) {
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted = () => {};
+    const ready = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    const tx = h.services.db.primary.transaction(async (tx) => {
+      await tx.execute(
+        sql`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${userId}, ${name}, ${name.toLowerCase()})`,
+      );
+      inserted();
+      await held;
+    });
+    await ready;
+    const running = meanwhile();
+    await Bun.sleep(300);
+    release();
+    await tx;
+    return running;
+  }
+
+  test("leaves the batched creates incomplete", async () => {
+    const u = await h.user();
+    const plain = (title: string) => ({ userId: u.info.id, title, content: "", tags: ["late", "early"] });
+    const created = (await withTagHeld(u.info.id, "late", () =>
+      insertBatch(h.services.db.primary, [plain("one"), plain("two")]),
+    )) as Awaited<ReturnType<typeof insertBatch>>;
+    expect(created.map((c) => [c.complete, c.view.tags])).toEqual([
+      [false, ["early"]],
+      [false, ["early"]],
+    ]);
+  });
+
+  test("the creates then link it the transactional way", async () => {
+    const u = await h.user();
+    const made = (await withTagHeld(u.info.id, "late", () =>
+      Promise.all(Array.from({ length: 6 }, (_, i) => u.post("/v1/entries", { title: `e${i}`, tags: ["late", "early"] }))),
+    )) as { status: number; body: any }[];
+    for (const res of made) {
+      expect(res.status).toBe(201);
+      expect(res.body.tags).toEqual(["early", "late"]);
+    }
+    expect((await tagRows(u.info.id)).map((r) => r.name_key)).toEqual(["early", "late"]);
+    expect((await writers(made.map((r) => r.body.id))).length).toBeLessThan(6);
+  }, 30_000);
+});
+
 describe("a failing create in a batch", () => {
   test("the batch statement fails as a whole for a user whose row is gone", async () => {
     const [a, gone] = [await h.user(), await h.user()];
