@@ -79,6 +79,43 @@ describe("entries", () => {
     }
   });
 
+  test("a tag deleted by another transaction mid-create is a 409 that wrote nothing, and a retry succeeds", async () => {
+    const u = await h.user();
+    expect((await u.post("/v1/entries", { title: "first", tags: ["doomed"] })).status).toBe(201);
+    const other = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
+    try {
+      // Another transaction deletes the tag and holds it uncommitted: the create's snapshot still
+      // sees the tag, and its foreign-key check waits for the delete, then finds the row gone.
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const deleted = new Promise<void>((ready) => {
+        void other.begin(async (tx) => {
+          await tx`delete from tags where user_id = ${u.info.id} and name_key = 'doomed'`;
+          ready();
+          await held;
+        });
+      });
+      await deleted;
+      const creating = u.post("/v1/entries", { title: "racing", tags: ["doomed"] });
+      await Bun.sleep(300); // the create now waits on the uncommitted delete
+      release();
+      const res = await creating;
+      expect(res.status).toBe(409);
+      expect(res.body.error.code).toBe("CONFLICT");
+      // Nothing of the refused create was written; the first entry only lost its link.
+      expect((await u.get("/v1/entries")).body.items.map((e: { title: string; tags: string[] }) => [e.title, e.tags])).toEqual([
+        ["first", []],
+      ]);
+      const again = await u.post("/v1/entries", { title: "racing", tags: ["doomed"] });
+      expect(again.status).toBe(201);
+      expect(again.body.tags).toEqual(["doomed"]);
+    } finally {
+      await other.end();
+    }
+  });
+
   test("an existing tag keeps its spelling when reused in another case", async () => {
     const u = await h.user();
     await u.post("/v1/entries", { title: "first", tags: ["Bike"] });

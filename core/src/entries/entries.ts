@@ -1,11 +1,11 @@
 import { type Drizzle, schema } from "@tcc/db";
 import { and, asc, desc, eq, isNotNull, isNull, sql } from "drizzle-orm";
 import type { Call, Ctx } from "../context";
-import { isForeignKeyViolation } from "../db/pg-errors";
+import { violatedForeignKey } from "../db/pg-errors";
 import { preparedPerHandle } from "../db/prepared";
 import { withTransaction } from "../db/transaction";
 import { wrote } from "../db/wrote";
-import { notFound } from "../errors";
+import { AppError, notFound } from "../errors";
 import { encodeCursor } from "../lib/cursor";
 import { batchedPerTurn } from "../lib/per-turn";
 import { dropEmbeddings, entryWritten } from "../search/embeddings";
@@ -127,9 +127,13 @@ export async function createEntry({ ctx, input }: Call<EntryInput>): Promise<Ent
       },
     });
   } catch (err) {
-    // A file was purged between the statement's check and its link: nothing was written.
-    if (isForeignKeyViolation(err)) throw notFound("File");
-    throw err;
+    // A row the statement checked went away before its link (nothing was written): say which.
+    const key = violatedForeignKey(err);
+    if (key === undefined) throw err;
+    if (key.endsWith("_users_id_fk")) throw new AppError("UNAUTHORIZED", "This account no longer exists");
+    if (key.startsWith("entry_tags_tag_id"))
+      throw new AppError("CONFLICT", "A tag of this entry was deleted meanwhile; nothing was written, try again");
+    throw notFound("File");
   }
   if (!created) {
     // Nothing was written; name what was missing.
