@@ -20,9 +20,10 @@ function keepGzipTag(ifNoneMatch: string | undefined, headers: Headers): void {
 
 /**
  * gzip for JSON responses of 1 KiB or more when the client accepts it, run on the response the
- * route made (http/frame.ts). False when the client does not accept gzip. Synchronous and whole-body (Bun.gzipSync): API responses are
- * bounded by page size, and a small body also keeps Bun's HTTP writer on its fast path, which
- * large bodies (over ~16 KiB) fall off.
+ * route made (http/frame.ts); false when the client does not accept gzip (whole-json.ts then
+ * looks at the body). Synchronous and whole-body (Bun.gzipSync): API responses are bounded by
+ * page size, and a small body also keeps Bun's HTTP writer on its fast path, which large bodies
+ * (over ~16 KiB) fall off.
  */
 export async function gzipJson(c: Context<AppEnv>): Promise<boolean> {
   if (!/\bgzip\b/.test(c.req.header("accept-encoding") ?? "")) return false;
