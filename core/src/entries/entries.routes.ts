@@ -1,7 +1,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { IdempotencyHeader, idempotent } from "../http/idempotency";
 import { policy } from "../http/policy";
-import { CursorParam, ctxOf, errorResponses, IdParam, json, jsonBody, Limit, page, Timestamp, text, Uuid } from "../http/route-kit";
+import {
+  CursorParam,
+  ctxOf,
+  ErrorBody,
+  errorResponses,
+  IdParam,
+  json,
+  jsonBody,
+  Limit,
+  page,
+  Timestamp,
+  text,
+  Uuid,
+} from "../http/route-kit";
 import type { App } from "../http/types";
 import * as entries from "./entries";
 import { attachFile, detachFile } from "./entry-files";
@@ -88,7 +101,11 @@ export function registerEntries(app: App) {
       tags,
       ...policy.signedIn,
       request: { headers: IdempotencyHeader, ...jsonBody(EntryCreate) },
-      responses: { 201: json(Entry, "Created"), ...errorResponses },
+      responses: {
+        201: json(Entry, "Created"),
+        409: json(ErrorBody, "The Idempotency-Key is in use, or a tag was deleted meanwhile (nothing written: try again)"),
+        ...errorResponses,
+      },
     }),
     async (c) => {
       const ctx = ctxOf(c, "entries:write");
