@@ -38,7 +38,14 @@ await fetch(`${base}/v1/entries/${firstId}`, { headers: auth });
 const { pg, redis } = servicePids();
 const cpuOf = (pid: number) => ({ core: () => [pid], pg, redis });
 const warmupSeconds = BENCH_WARMUP_S;
-const wrk = (run: WrkRun) => measure({ warmupSeconds, ...run });
+// Which part of the run raised a core process's peak RSS: its VmHWM after the seed and each row.
+const peaks = [`after the seed and its jobs ${(await peakRssMb(core.pid)).toFixed(0)}`];
+const wrk = async (run: WrkRun) => {
+  const result = await measure({ warmupSeconds, ...run });
+  const pid = run.cpu?.core?.()[0];
+  if (pid !== undefined && pid !== bare.pid) peaks.push(`${run.name} ${(await peakRssMb(pid)).toFixed(0)}`);
+  return result;
+};
 const baseline = await wrk({ name: "bare Bun.serve", url: `http://127.0.0.1:${BARE}/`, seconds, cpu: cpuOf(bare.pid) });
 const cpu = cpuOf(core.pid);
 const results = [baseline];
@@ -140,6 +147,7 @@ const rssPeak = await peakRssMb(core.pid);
 // embedding jobs, every scenario it served), not a sample; both processes serve a create row.
 printTable(results, baseline, {
   "core peak RSS (VmHWM over each process's whole run), budget < 150 MB": `${rssPeak.toFixed(0)} MB, the process with job workers (${rssBefore.toFixed(0)} MB before its create scenario); ${rssApiPod.toFixed(0)} MB, the API-only process`,
+  "core VmHWM after each part, MB": peaks.join("; "),
   connections: "64, wrk -t2, loopback, 2 cores shared by wrk, core, Postgres and Redis; µs/req: CPU per request of each process",
   "warm-up": `${warmupSeconds} s of each row's requests before it (BENCH_WARMUP_SECONDS), ${warmupSeconds * FRESH_WARMUP_FACTOR} s on the fresh API-only process`,
   "core's collections paced to":
