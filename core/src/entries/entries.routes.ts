@@ -11,6 +11,7 @@ import {
   jsonBody,
   Limit,
   page,
+  sendJson,
   Timestamp,
   text,
   Uuid,
@@ -130,7 +131,7 @@ export function registerEntries(app: App) {
     }),
     async (c) => {
       const { tag, ...query } = c.req.valid("query");
-      return c.json(await entries.listEntries({ ctx: ctxOf(c, "entries:read"), input: { ...query, tags: tag } }), 200);
+      return sendJson(c, await entries.listEntries({ ctx: ctxOf(c, "entries:read"), input: { ...query, tags: tag } }), 200);
     },
   );
 
@@ -143,7 +144,7 @@ export function registerEntries(app: App) {
       request: { params: IdParam },
       responses: { 200: json(Entry, "The entry"), ...errorResponses },
     }),
-    async (c) => c.json(await entries.getEntry({ ctx: ctxOf(c, "entries:read"), input: c.req.valid("param") }), 200),
+    async (c) => sendJson(c, await entries.getEntry({ ctx: ctxOf(c, "entries:read"), input: c.req.valid("param") }), 200),
   );
 
   app.openapi(

@@ -2,8 +2,10 @@ import { z } from "@hono/zod-openapi";
 import type { Scope } from "@tcc/shared/contracts";
 import { ErrorEnvelope } from "@tcc/shared/contracts";
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { requireScope } from "../auth/identify";
 import type { Ctx } from "../context";
+import { cachedJsonText } from "../lib/read-cache";
 import { inInstantRange } from "../lib/timestamps";
 import { clientIp } from "./client-ip";
 import type { AppEnv, SignedInEnv } from "./types";
@@ -63,4 +65,14 @@ export function ctxOf(c: Context<AppEnv & SignedInEnv>, scope: Scope): Ctx {
 export function clientMeta<E extends AppEnv>(c: Context<E>) {
   const s = c.get("services");
   return { ip: clientIp(c, s.env.TRUST_PROXY), userAgent: c.req.header("user-agent"), requestId: c.get("requestId") };
+}
+
+/**
+ * `c.json(body, status)`, except that a value the read cache answered with goes out as the JSON
+ * text it was stored as (`cachedJsonText`), not serialized again on every cached read.
+ */
+export function sendJson<E extends AppEnv, T extends object, S extends ContentfulStatusCode>(c: Context<E>, body: T, status: S) {
+  const stored = cachedJsonText(body);
+  if (stored === undefined) return c.json(body, status);
+  return c.newResponse(stored, status, { "content-type": "application/json" }) as unknown as ReturnType<typeof c.json<T, S>>;
 }

@@ -25,6 +25,23 @@ export interface CacheReader {
 export const STAMP_MAX_AGE_MS = 1_000;
 
 /**
+ * The JSON text each value `getOrLoad` answered with was stored as. A route sends that text as
+ * it is (`sendJson`) instead of serializing the value again: a cached page of 25 entries is 16 KB
+ * of new string per request otherwise. Held weakly, by the value itself: cached values are shared
+ * and never changed (a key names one version of the data).
+ */
+const storedAs = new WeakMap<object, string>();
+
+/** The JSON text of a value the read cache answered with, if it was one. */
+export const cachedJsonText = (value: unknown): string | undefined =>
+  typeof value === "object" && value !== null ? storedAs.get(value) : undefined;
+
+function remember<T>(value: T, json: string): T {
+  if (typeof value === "object" && value !== null) storedAs.set(value, json);
+  return value;
+}
+
+/**
  * Cache-aside for hot per-user reads. Every key embeds the user's data version; any write by
  * the user bumps it, so all their cached reads go stale at once without tracking keys.
  * Writes made while Redis was down bump only process memory, so RedisKV bumps a global epoch
@@ -94,7 +111,7 @@ export class ReadCache {
     const cached = await this.kv.get(key);
     if (cached !== null) {
       this.metrics.cache.inc({ cache: name, result: "hit" });
-      const value = JSON.parse(cached) as T;
+      const value = remember(JSON.parse(cached) as T, cached);
       if (useLocal) this.local.set(key, value, cached.length);
       return value;
     }
@@ -103,7 +120,7 @@ export class ReadCache {
     const json = JSON.stringify(value);
     await this.kv.set(key, json, this.ttlSeconds);
     if (useLocal) this.local.set(key, value, json.length);
-    return value;
+    return remember(value, json);
   }
 
   /** Invalidates every cached read of this user. */
