@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rowsOf } from "@tcc/db";
 import { sql } from "drizzle-orm";
 import { type Client, createHarness, type Harness } from "../../test/harness";
+import { whileUncommitted } from "../../test/uncommitted";
 import { createEntry } from "./entries";
 import { insertBatch } from "./entry-create-batch";
 
@@ -98,29 +99,12 @@ describe("plain creates in flight together", () => {
 describe("a new tag committed by another transaction while the batch waits for it", () => {
   // The batch's insert of the tag waits on the other transaction's uncommitted row, then skips it
   // (conflict), and its snapshot, older than that commit, does not see it either.
-  async function withTagHeld(userId: string, name: string, meanwhile: () => Promise<unknown>) {
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let inserted = () => {};
-    const ready = new Promise<void>((resolve) => {
-      inserted = resolve;
-    });
-    const tx = h.services.db.primary.transaction(async (tx) => {
-      await tx.execute(
-        sql`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${userId}, ${name}, ${name.toLowerCase()})`,
-      );
-      inserted();
-      await held;
-    });
-    await ready;
-    const running = meanwhile();
-    await Bun.sleep(300);
-    release();
-    await tx;
-    return running;
-  }
+  const withTagHeld = <T>(userId: string, name: string, meanwhile: () => Promise<T>) =>
+    whileUncommitted(
+      h.services.db.primary,
+      sql`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${userId}, ${name}, ${name.toLowerCase()})`,
+      meanwhile,
+    );
 
   test("leaves the batched creates incomplete", async () => {
     const u = await h.user();

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { schema } from "@tcc/db";
-import { and, eq } from "drizzle-orm";
-import postgres from "postgres";
+import { and, eq, sql } from "drizzle-orm";
 import { createHarness, type Harness } from "../../test/harness";
+import { whileUncommitted } from "../../test/uncommitted";
 import { STALE_CLAIM_S } from "../http/idempotency";
 
 let h: Harness;
@@ -51,69 +51,37 @@ describe("entries", () => {
 
   test("a tag committed by another transaction mid-create is still linked", async () => {
     const u = await h.user();
-    const other = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
-    try {
-      // Another transaction inserts the tag and holds it uncommitted: the create's insert waits
-      // on it, then finds the conflict, and its snapshot cannot see the winner's row.
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const inserted = new Promise<void>((ready) => {
-        void other.begin(async (tx) => {
-          await tx`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${u.info.id}, 'contested', 'contested')`;
-          ready();
-          await held;
-        });
-      });
-      await inserted;
-      const creating = u.post("/v1/entries", { title: "racing", tags: ["contested", "calm"] });
-      await Bun.sleep(300); // the create is now blocked on the uncommitted tag
-      release();
-      const res = await creating;
-      expect(res.status).toBe(201);
-      expect(res.body.tags).toEqual(["calm", "contested"]);
-      expect((await u.get(`/v1/entries?tag=contested`)).body.items).toHaveLength(1);
-    } finally {
-      await other.end();
-    }
+    // Another transaction inserts the tag and holds it uncommitted: the create's insert waits
+    // on it, then finds the conflict, and its snapshot cannot see the winner's row.
+    const res = await whileUncommitted(
+      h.services.db.primary,
+      sql`insert into tags (id, user_id, name, name_key) values (${Bun.randomUUIDv7()}, ${u.info.id}, 'contested', 'contested')`,
+      () => u.post("/v1/entries", { title: "racing", tags: ["contested", "calm"] }),
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.tags).toEqual(["calm", "contested"]);
+    expect((await u.get(`/v1/entries?tag=contested`)).body.items).toHaveLength(1);
   });
 
   test("a tag deleted by another transaction mid-create is a 409 that wrote nothing, and a retry succeeds", async () => {
     const u = await h.user();
     expect((await u.post("/v1/entries", { title: "first", tags: ["doomed"] })).status).toBe(201);
-    const other = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {} });
-    try {
-      // Another transaction deletes the tag and holds it uncommitted: the create's snapshot still
-      // sees the tag, and its foreign-key check waits for the delete, then finds the row gone.
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const deleted = new Promise<void>((ready) => {
-        void other.begin(async (tx) => {
-          await tx`delete from tags where user_id = ${u.info.id} and name_key = 'doomed'`;
-          ready();
-          await held;
-        });
-      });
-      await deleted;
-      const creating = u.post("/v1/entries", { title: "racing", tags: ["doomed"] });
-      await Bun.sleep(300); // the create now waits on the uncommitted delete
-      release();
-      const res = await creating;
-      expect(res.status).toBe(409);
-      expect(res.body.error.code).toBe("CONFLICT");
-      // Nothing of the refused create was written; the first entry only lost its link.
-      expect((await u.get("/v1/entries")).body.items.map((e: { title: string; tags: string[] }) => [e.title, e.tags])).toEqual([
-        ["first", []],
-      ]);
-      const again = await u.post("/v1/entries", { title: "racing", tags: ["doomed"] });
-      expect(again.status).toBe(201);
-      expect(again.body.tags).toEqual(["doomed"]);
-    } finally {
-      await other.end();
-    }
+    // Another transaction deletes the tag and holds it uncommitted: the create's snapshot still
+    // sees the tag, and its foreign-key check waits for the delete, then finds the row gone.
+    const res = await whileUncommitted(
+      h.services.db.primary,
+      sql`delete from tags where user_id = ${u.info.id} and name_key = 'doomed'`,
+      () => u.post("/v1/entries", { title: "racing", tags: ["doomed"] }),
+    );
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe("CONFLICT");
+    // Nothing of the refused create was written; the first entry only lost its link.
+    expect((await u.get("/v1/entries")).body.items.map((e: { title: string; tags: string[] }) => [e.title, e.tags])).toEqual([
+      ["first", []],
+    ]);
+    const again = await u.post("/v1/entries", { title: "racing", tags: ["doomed"] });
+    expect(again.status).toBe(201);
+    expect(again.body.tags).toEqual(["doomed"]);
   });
 
   test("an existing tag keeps its spelling when reused in another case", async () => {

@@ -18,6 +18,10 @@ function keepGzipTag(ifNoneMatch: string | undefined, headers: Headers): void {
   headers.append("vary", "Accept-Encoding");
 }
 
+/** A JSON body nothing has encoded yet: what gzipJson and sendLargeJsonWhole may rewrite. */
+export const isUnencodedJson = (res: Response) =>
+  !res.headers.has("content-encoding") && (res.headers.get("content-type") ?? "").startsWith("application/json");
+
 /**
  * gzip for JSON responses of 1 KiB or more when the client accepts it, run on the response the
  * route made (http/frame.ts); false when the client does not accept gzip (whole-json.ts then
@@ -32,7 +36,7 @@ export async function gzipJson(c: Context<AppEnv>): Promise<boolean> {
     keepGzipTag(c.req.header("if-none-match"), res.headers);
     return true;
   }
-  if (res.headers.has("content-encoding") || !(res.headers.get("content-type") ?? "").startsWith("application/json")) return true;
+  if (!isUnencodedJson(res)) return true;
   const body = new Uint8Array(await res.arrayBuffer()); // consumed: every path below replaces c.res
   const headers = new Headers(res.headers);
   let out: Uint8Array = body;

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { isUnencodedJson } from "./compress";
 import type { AppEnv } from "./types";
 
 /** uWS's cork buffer: a response that fits leaves in one send(). */
@@ -27,8 +28,7 @@ const inOneWrite = (text: string) =>
  */
 export async function sendLargeJsonWhole(c: Context<AppEnv>): Promise<void> {
   const res = c.res;
-  if (res.status === 204 || res.status === 304 || res.headers.has("content-encoding")) return;
-  if (!(res.headers.get("content-type") ?? "").startsWith("application/json")) return;
+  if (res.status === 204 || res.status === 304 || !isUnencodedJson(res)) return;
   const text = await res.text(); // consumed: put back below either way
   // Characters undercount UTF-8 bytes by up to 3×; count bytes only where that could matter.
   const large = text.length >= LARGE_BODY_BYTES || (text.length * 3 >= LARGE_BODY_BYTES && Buffer.byteLength(text) >= LARGE_BODY_BYTES);
