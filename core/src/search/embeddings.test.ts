@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { type Drizzle, schema } from "@tcc/db";
 import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
 import { embedText } from "../../../ai-gateway/src/builtin/embedder";
 import { startAiStack } from "../../test/ai-stack";
 import { statusOf, storedChunks, waitEmbedded } from "../../test/embeddings";
 import { createHarness, type Harness } from "../../test/harness";
 import { CHUNK_CHARS, chunkEntry } from "./chunks";
 import { staleEntries, startEmbeddingSweep } from "./embedding-sweep";
-import { coalesceEmbeddingJobs, embedEntry } from "./embeddings";
+import { coalesceEmbeddingJobs, embedEntry, runEmbeddingJob } from "./embeddings";
 
 const ai = await startAiStack();
 const fake = ai.fake;
@@ -93,6 +96,60 @@ describe("embedding pipeline", () => {
     ]);
     expect(batches.flatMap((b) => b.entryIds).sort()).toEqual(Array.from({ length: 18 }, (_, i) => `e${i}`).sort());
     expect(out).toHaveLength(5);
+  });
+
+  test("a batch job: one read, one model call and one write for all its entries, each handled as it stands, other users' entries untouched", async () => {
+    const [a, b] = [await h.user(), await h.user()];
+    const post = async (u: typeof a, title: string, content: string) => {
+      const res = await u.post("/v1/entries", { title, content });
+      expect(res.status).toBe(201);
+      await waitEmbedded(h.services, res.body);
+      return res.body as { id: string; title: string; content: string };
+    };
+    const same = await post(a, "Same", "unchanged words about herons");
+    const edited = await post(a, "Edited", "old words about otters");
+    const trashed = await post(a, "Trashed", "words about voles");
+    const long = await post(a, "Long", "short at first");
+    const others = await post(b, "Theirs", "user b writes about badgers");
+    // Changed behind the app's back, so no job of their own is queued: only the batch below writes.
+    const longText = Array.from({ length: 40 }, (_, i) => `Sentence ${i} is about beavers building dams.`).join(" ");
+    await h.services.db.primary.execute(
+      sql`update entries set content = 'new words about otters', updated_at = now() where id = ${edited.id}`,
+    );
+    await h.services.db.primary.execute(sql`update entries set content = ${longText}, updated_at = now() where id = ${long.id}`);
+    await h.services.db.primary.execute(sql`update entries set deleted_at = now() where id = ${trashed.id}`);
+    const sameStatus = await statusOf(h.services, same.id);
+    const othersChunks = await storedChunks(h.services, others.id);
+    const othersStatus = await statusOf(h.services, others.id);
+    const calls = embeddingCalls(a.info.id).length;
+    // The job on a client of its own that records what it sends.
+    const sent: string[] = [];
+    const observed = postgres(process.env.DATABASE_URL as string, { max: 1, onnotice: () => {}, debug: (_c, query) => sent.push(query) });
+    const s = { ...h.services, db: { ...h.services.db, primary: drizzle({ client: observed, schema }) as unknown as Drizzle } };
+
+    const entryIds = [same.id, edited.id, trashed.id, long.id, others.id, Bun.randomUUIDv7()];
+    await runEmbeddingJob({ ctx: { s }, input: { userId: a.info.id, entryIds } }).finally(() => observed.end());
+
+    // The edited and the long entry's chunks (together under 32 texts) went in one model call.
+    const longChunks = chunkEntry("Long", longText);
+    expect(longChunks.length).toBeGreaterThan(1);
+    const made = embeddingCalls(a.info.id).slice(calls);
+    expect(made).toHaveLength(1);
+    expect(made[0]?.body.input as string[]).toHaveLength(1 + longChunks.length);
+    // One read, one write, and one delete each for the trashed entry, b's entry and the id of no entry: not a's, so gone for a.
+    const ours = sent.filter((q) => /entries|embedding/.test(q));
+    expect(ours.filter((q) => /^select/i.test(q.trim()))).toHaveLength(1);
+    expect(ours.filter((q) => /insert into document_embeddings/.test(q))).toHaveLength(1);
+    expect(ours.filter((q) => /^with gone as \(delete/.test(q.trim()))).toHaveLength(3);
+    expect(ours).toHaveLength(5);
+    expect((await storedChunks(h.services, edited.id)).map((c) => c.chunkText)).toEqual(["new words about otters"]);
+    expect((await storedChunks(h.services, long.id)).map((c) => c.chunkText)).toEqual(longChunks);
+    expect((await statusOf(h.services, long.id))?.chunks).toBe(longChunks.length);
+    expect(await storedChunks(h.services, trashed.id)).toEqual([]);
+    expect(await statusOf(h.services, trashed.id)).toBeUndefined();
+    expect(await statusOf(h.services, same.id)).toEqual(sameStatus);
+    expect(await storedChunks(h.services, others.id)).toEqual(othersChunks);
+    expect(await statusOf(h.services, others.id)).toEqual(othersStatus);
   });
 
   test("editing only tags keeps the vectors and does not call the model again", async () => {

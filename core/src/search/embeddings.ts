@@ -1,5 +1,5 @@
 import { type Drizzle, rowsOf, schema } from "@tcc/db";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Call, Services, SystemCtx } from "../context";
 import { onCommit, primaryDb } from "../db/transaction";
 import { enqueueWithin, type QueuedJob } from "../jobs/queue";
@@ -61,23 +61,12 @@ export function coalesceEmbeddingJobs(jobs: QueuedJob<unknown>[]): QueuedJob<unk
 }
 
 /**
- * The embeddings queue's handler: one entry, or a batch in turn. One entry failing does not hold
- * up the rest; the job then fails as a whole, and its retry finds the others "unchanged".
+ * The embeddings queue's handler: one entry, or a batch together (embedEntries). A batch fails as
+ * a whole, and its retry finds the entries already written "unchanged".
  */
 export async function runEmbeddingJob({ ctx, input: job }: Call<EmbeddingJob | EmbeddingBatch, SystemCtx>): Promise<void> {
-  if ("entryId" in job) {
-    await embedEntry({ ctx, input: job });
-    return;
-  }
-  let failed: unknown;
-  for (const entryId of job.entryIds) {
-    try {
-      await embedEntry({ ctx, input: { userId: job.userId, entryId } });
-    } catch (err) {
-      failed ??= err;
-    }
-  }
-  if (failed) throw failed;
+  if ("entryId" in job) await embedEntry({ ctx, input: job });
+  else await embedEntries(ctx, job.userId, job.entryIds, false);
 }
 
 const st = schema.embeddingStatus;
@@ -128,11 +117,11 @@ export async function dropEmbeddings({ ctx, input: { entryId } }: Call<{ entryId
     delete from embedding_status where user_id = ${userId} and entry_id = ${entryId}`);
 }
 
-async function embedChunks(s: Services, userId: string, title: string, chunks: string[]): Promise<number[][]> {
+/** One vector per text, in gateway calls of at most EMBED_BATCH texts. */
+async function embedTexts(s: Services, userId: string, texts: string[]): Promise<number[][]> {
   const out: number[][] = [];
-  for (let i = 0; i < chunks.length; i += EMBED_BATCH) {
-    const texts = chunks.slice(i, i + EMBED_BATCH).map((c) => embeddingInput(title, c));
-    out.push(...(await s.ai.embed({ userId, texts, priority: "batch" })));
+  for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+    out.push(...(await s.ai.embed({ userId, texts: texts.slice(i, i + EMBED_BATCH), priority: "batch" })));
   }
   const wrong = out.find((v) => v.length !== s.env.EMBEDDING_DIMS);
   if (wrong) throw new Error(`model ${s.ai.embeddingModel} returned ${wrong.length} dimensions, EMBEDDING_DIMS is ${s.env.EMBEDDING_DIMS}`);
@@ -140,59 +129,65 @@ async function embedChunks(s: Services, userId: string, title: string, chunks: s
 }
 
 /**
- * The entry's text with its status row's model and hash, in one round trip: every embedded entry
- * reads both first, and each statement costs core and PostgreSQL more than the lookup does.
+ * The entries' texts with their status rows' model and hash, in one round trip: every embedded
+ * entry reads both first, and each statement costs core and PostgreSQL more than the lookup does.
  */
-async function readSourceAndStatus(db: Drizzle, job: EmbeddingJob) {
-  const [row] = await db
-    .select({ title: e.title, content: e.content, deletedAt: e.deletedAt, model: st.model, hash: st.contentHash })
+async function readSourcesAndStatus(db: Drizzle, userId: string, entryIds: string[]) {
+  const rows = await db
+    .select({ id: e.id, title: e.title, content: e.content, deletedAt: e.deletedAt, model: st.model, hash: st.contentHash })
     .from(e)
     .leftJoin(st, and(eq(st.userId, e.userId), eq(st.entryId, e.id)))
-    .where(and(eq(e.userId, job.userId), eq(e.id, job.entryId)));
-  return row;
+    .where(and(eq(e.userId, userId), inArray(e.id, entryIds)));
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
+/** An entry's text as chunked and embedded, with the hash of the text it was read as. */
+interface Embedded {
+  id: string;
+  hash: string;
+  chunks: string[];
+  vectors: number[][];
 }
 
 /**
- * Replaces the entry's vectors and status row in one statement (one round trip, no transaction of
- * its own), if the entry still holds the text these vectors were made from: otherwise it writes
- * nothing and says so. The guard locks the entry row (FOR NO KEY UPDATE), so two jobs writing the
- * same entry run in turn and an edit waits until the vectors are in; a lock that had to wait
- * re-checks the guard against the edited row. Chunks are upserted by index and only the surplus
- * of a longer old text deleted: the delete and the insert run on one snapshot, so they must not
- * touch the same keys. updated_at is copied in SQL: a JS Date would drop the microseconds the
- * sweep compares.
+ * Replaces the entries' vectors and status rows in one statement (one round trip, no transaction
+ * of its own), for each entry that still holds the text its vectors were made from; returns the
+ * ids written. The guard locks those entry rows (FOR NO KEY UPDATE, in id order so two jobs
+ * sharing entries wait instead of deadlocking), so two jobs writing the same entry run in turn and
+ * an edit waits until the vectors are in; a lock that had to wait re-checks the guard against the
+ * edited row. Chunks are upserted by index and only the surplus of a longer old text deleted: the
+ * delete and the insert run on one snapshot, so they must not touch the same keys. updated_at is
+ * copied in SQL: a JS Date would drop the microseconds the sweep compares. The rows travel as
+ * JSON (one parameter, one statement text for any batch), each vector as its text.
  */
-async function writeVectors(
-  db: Drizzle,
-  job: EmbeddingJob,
-  model: string,
-  hash: string,
-  chunks: string[],
-  vectors: number[][],
-): Promise<boolean> {
-  const chunkRows = chunks.map(
-    (chunkText, i) => sql`(${Bun.randomUUIDv7()}::uuid, ${i}::int, ${chunkText}::text, ${JSON.stringify(vectors[i])}::vector)`,
+async function writeVectors(db: Drizzle, userId: string, model: string, entries: Embedded[]): Promise<Set<string>> {
+  const wanted = entries.map(({ id, hash, chunks }) => ({ id, hash, n: chunks.length }));
+  const chunkRows = entries.flatMap(({ id, chunks, vectors }) =>
+    chunks.map((t, i) => ({ id: Bun.randomUUIDv7(), e: id, i, t, v: JSON.stringify(vectors[i]) })),
   );
-  const put = chunkRows.length
-    ? sql`, put as (insert into document_embeddings (id, user_id, entry_id, chunk_index, chunk_text, model, embedding)
-        select c.id, src.user_id, src.id, c.i, c.t, ${model}, c.v from src, (values ${sql.join(chunkRows, sql`, `)}) as c(id, i, t, v)
-        on conflict (user_id, entry_id, chunk_index) do update set chunk_text = excluded.chunk_text, model = excluded.model,
-          embedding = excluded.embedding, created_at = excluded.created_at)`
-    : sql``;
-  const rows = await db.execute(sql`with src as (
-      select e.user_id, e.id, e.updated_at from entries e
-      where e.user_id = ${job.userId} and e.id = ${job.entryId} and e.deleted_at is null and ${textHashSql} = ${hash}
-      for no key update
+  const rows = await db.execute(sql`with wanted as (
+      select * from json_to_recordset(${JSON.stringify(wanted)}::json) as w(id uuid, hash text, n int)
+    ), src as (
+      select e.user_id, e.id, e.updated_at, w.hash, w.n from entries e join wanted w on w.id = e.id
+      where e.user_id = ${userId} and e.deleted_at is null and ${textHashSql} = w.hash
+      order by e.id
+      for no key update of e
     ), surplus as (
-      delete from document_embeddings d using src where d.user_id = src.user_id and d.entry_id = src.id and d.chunk_index >= ${chunks.length}
-    )${put}, status as (
+      delete from document_embeddings d using src where d.user_id = src.user_id and d.entry_id = src.id and d.chunk_index >= src.n
+    ), put as (
+      insert into document_embeddings (id, user_id, entry_id, chunk_index, chunk_text, model, embedding)
+      select c.id, src.user_id, src.id, c.i, c.t, ${model}, c.v
+      from src join json_to_recordset(${JSON.stringify(chunkRows)}::json) as c(id uuid, e uuid, i int, t text, v vector) on c.e = src.id
+      on conflict (user_id, entry_id, chunk_index) do update set chunk_text = excluded.chunk_text, model = excluded.model,
+        embedding = excluded.embedding, created_at = excluded.created_at
+    ), status as (
       insert into embedding_status (user_id, entry_id, model, content_hash, source_updated_at, chunks, embedded_at)
-      select src.user_id, src.id, ${model}, ${hash}, src.updated_at, ${chunks.length}, now() from src
+      select src.user_id, src.id, ${model}, src.hash, src.updated_at, src.n, now() from src
       on conflict (user_id, entry_id) do update set model = excluded.model, content_hash = excluded.content_hash,
         source_updated_at = excluded.source_updated_at, chunks = excluded.chunks, embedded_at = excluded.embedded_at
     )
-    select count(*)::int as written from src`);
-  return (rowsOf<{ written: number }>(rows)[0]?.written ?? 0) > 0;
+    select id from src`);
+  return new Set(rowsOf<{ id: string }>(rows).map((r) => r.id));
 }
 
 export type EmbedOutcome = "embedded" | "unchanged" | "gone";
@@ -204,24 +199,52 @@ export type EmbedOutcome = "embedded" | "unchanged" | "gone";
  * trashed or purged entry loses its vectors.
  */
 export async function embedEntry({ ctx, input: job }: Call<EmbeddingJob, SystemCtx>): Promise<EmbedOutcome> {
+  const outcomes = await embedEntries(ctx, job.userId, [job.entryId], job.force ?? false);
+  return outcomes.get(job.entryId) as EmbedOutcome;
+}
+
+/**
+ * embedEntry for several entries of one user at once: one read of their texts, their chunks in
+ * shared gateway calls, one write; each round takes only the entries whose text changed while
+ * the model worked. A batch's statements and model calls, not its entries, are what cost core,
+ * the gateway and PostgreSQL beyond the vector index itself.
+ */
+async function embedEntries(ctx: SystemCtx, userId: string, entryIds: string[], force: boolean): Promise<Map<string, EmbedOutcome>> {
   const { s } = ctx;
-  const owner = { ...ctx, userId: job.userId };
   const model = s.ai.embeddingModel;
-  // Each round reads the entry afresh: a write that found the text changed (or the entry trashed)
-  // wrote nothing, and the next read tells which.
-  for (let round = 0; ; round++) {
-    const source = await readSourceAndStatus(s.db.primary, job);
-    if (!source || source.deletedAt) {
-      await dropEmbeddings({ ctx: owner, input: job });
-      return "gone";
+  const outcomes = new Map<string, EmbedOutcome>();
+  // Each round reads the entries afresh: a write that found a text changed (or the entry trashed)
+  // wrote nothing for it, and the next read tells which.
+  let pending = [...new Set(entryIds)];
+  for (let round = 0; pending.length > 0; round++) {
+    const sources = await readSourcesAndStatus(s.db.primary, userId, pending);
+    const todo: { id: string; title: string; hash: string; chunks: string[] }[] = [];
+    for (const id of pending) {
+      const source = sources.get(id);
+      if (!source || source.deletedAt) {
+        await dropEmbeddings({ ctx: { ...ctx, userId }, input: { entryId: id } });
+        outcomes.set(id, "gone");
+        continue;
+      }
+      const hash = textHash(source.title, source.content);
+      if (!force && source.model === model && source.hash === hash) outcomes.set(id, "unchanged");
+      else todo.push({ id, title: source.title, hash, chunks: chunkEntry(source.title, source.content) });
     }
-    const hash = textHash(source.title, source.content);
-    if (!job.force && source.model === model && source.hash === hash) {
-      return "unchanged";
-    }
-    if (round === MAX_ROUNDS) throw new Error(`entry ${job.entryId} kept changing while it was embedded`);
-    const chunks = chunkEntry(source.title, source.content);
-    const vectors = await embedChunks(s, job.userId, source.title, chunks);
-    if (await writeVectors(s.db.primary, job, model, hash, chunks, vectors)) return "embedded";
+    if (todo.length === 0) break;
+    if (round === MAX_ROUNDS) throw new Error(`entry ${todo.map((t) => t.id).join(", ")} kept changing while it was embedded`);
+    const vectors = await embedTexts(
+      s,
+      userId,
+      todo.flatMap((t) => t.chunks.map((c) => embeddingInput(t.title, c))),
+    );
+    let at = 0;
+    const embedded = todo.map(({ id, hash, chunks }) => {
+      at += chunks.length;
+      return { id, hash, chunks, vectors: vectors.slice(at - chunks.length, at) };
+    });
+    const written = await writeVectors(s.db.primary, userId, model, embedded);
+    for (const id of written) outcomes.set(id, "embedded");
+    pending = todo.filter((t) => !written.has(t.id)).map((t) => t.id);
   }
+  return outcomes;
 }
