@@ -363,6 +363,17 @@ export const EnvSchema = z.object({
     .nonnegative()
     .default(1000)
     .meta({ description: "entries with missing or stale vectors queued at each start, newest first (`0` = no sweep)" }),
+  JOBS_YIELD_ABOVE_RPS: z.coerce.number().int().nonnegative().default(200).meta({
+    description:
+      "while this process serves more requests per second, embedding jobs wait (up to `JOBS_YIELD_MAX_MS` each) before they run; `0` = never wait",
+  }),
+  JOBS_YIELD_MAX_MS: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .max(60_000)
+    .default(1_000)
+    .meta({ description: "the longest an embedding job waits for requests to ease off: under a sustained load, vectors still arrive" }),
   EMBEDDING_CONCURRENCY: z.coerce
     .number()
     .int()

@@ -2,6 +2,7 @@ import type { Services } from "./context";
 import { makeDerivatives } from "./files/images/derivative-job";
 import { IMAGES_QUEUE, type ImageJob } from "./files/images/derivatives";
 import { runStorageSweep, STORAGE_SWEEPS_QUEUE, type StorageSweepJob } from "./files/sweeps";
+import { yieldToRequests } from "./lib/request-rate";
 import { EXPORT_ATTEMPTS, EXPORTS_QUEUE, type ExportJob, runExport } from "./privacy/export";
 import { coalesceEmbeddingJobs, EMBEDDINGS_QUEUE, type EmbeddingBatch, type EmbeddingJob, runEmbeddingJob } from "./search/embeddings";
 
@@ -15,7 +16,12 @@ export function registerJobs(s: Services): void {
     attempts: 3,
   });
   // Retries with backoff cover a gateway that is down or overloaded for about a minute.
-  s.jobs.handle<EmbeddingJob | EmbeddingBatch>(EMBEDDINGS_QUEUE, (job) => runEmbeddingJob({ ctx: { s }, input: job }), {
+  // Vectors nobody waits on: under a burst of requests they wait their turn (yieldToRequests).
+  const embedAfterYield = async (job: EmbeddingJob | EmbeddingBatch) => {
+    await yieldToRequests(s.requestRate, { aboveRps: s.env.JOBS_YIELD_ABOVE_RPS, maxWaitMs: s.env.JOBS_YIELD_MAX_MS });
+    await runEmbeddingJob({ ctx: { s }, input: job });
+  };
+  s.jobs.handle<EmbeddingJob | EmbeddingBatch>(EMBEDDINGS_QUEUE, embedAfterYield, {
     concurrency: s.env.EMBEDDING_CONCURRENCY,
     attempts: 6,
     backoffMs: 2_000,

@@ -36,9 +36,10 @@ function routeOf(c: Context): string {
  * metrics by route template and the one log line.
  */
 export function frame(services: Services): MiddlewareHandler<FramedEnv> {
-  const { metrics, requestLog } = services;
+  const { metrics, requestLog, requestRate } = services;
   return async (c, next) => {
     const started = performance.now();
+    requestRate.note();
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);

@@ -152,6 +152,32 @@ describe("embedding pipeline", () => {
     expect(await statusOf(h.services, others.id)).toEqual(othersStatus);
   });
 
+  test("under a burst of requests an embedding job waits its turn, at most JOBS_YIELD_MAX_MS, then runs while the burst goes on", async () => {
+    const busy = await createHarness({ ...ai.coreEnv, JOBS_YIELD_ABOVE_RPS: "20", JOBS_YIELD_MAX_MS: "1000" });
+    try {
+      const u = await busy.user();
+      let loading = true;
+      // Well above 20 requests per second, until the entry has its vectors.
+      const load = (async () => {
+        while (loading) {
+          await Promise.all(Array.from({ length: 10 }, () => u.get("/v1/entries?limit=1")));
+          await Bun.sleep(20);
+        }
+      })();
+      await Bun.sleep(300);
+      const made = await u.post("/v1/entries", { title: "Busy", content: "written during a burst of reads" });
+      expect(made.status).toBe(201);
+      const posted = performance.now();
+      await waitEmbedded(busy.services, made.body, undefined, 10_000);
+      const tookMs = performance.now() - posted;
+      loading = false;
+      await load;
+      expect(tookMs).toBeGreaterThanOrEqual(950);
+    } finally {
+      await busy.close();
+    }
+  });
+
   test("editing only tags keeps the vectors and does not call the model again", async () => {
     const u = await h.user();
     const made = await u.post("/v1/entries", { title: "Tagged", content: "Some words about kayaks." });
