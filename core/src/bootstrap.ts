@@ -19,7 +19,7 @@ import { createMetrics } from "./lib/metrics";
 import { MemoryRateLimiter, type RateLimiter, RedisRateLimiter } from "./lib/rate-limit";
 import { ReadCache } from "./lib/read-cache";
 import { connectJobRedis, connectRedis, RedisKV } from "./lib/redis-kv";
-import { RequestRate } from "./lib/request-rate";
+import { RequestLoad } from "./lib/request-rate";
 import { createStorage, type ObjectStorage } from "./storage";
 
 export function openDatabase(env: Env): Promise<Database> {
@@ -151,7 +151,7 @@ export async function createServices(env: Env, opts: { logger?: Logger; db?: Dat
     logger,
     requestLog: createRequestLogger(env.LOG_LEVEL),
     metrics,
-    requestRate: new RequestRate(),
+    requestLoad: new RequestLoad(kv, `${env.JOB_QUEUE_PREFIX}:busy`, env.JOBS_YIELD_ABOVE_RPS),
     clock: () => new Date(),
   };
   if (kv instanceof RedisKV) {

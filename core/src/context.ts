@@ -9,7 +9,7 @@ import type { Logger } from "./lib/logger";
 import type { Metrics } from "./lib/metrics";
 import type { RateLimiter } from "./lib/rate-limit";
 import type { CacheStamp, ReadCache } from "./lib/read-cache";
-import type { RequestRate } from "./lib/request-rate";
+import type { RequestLoad } from "./lib/request-rate";
 import type { ObjectStorage } from "./storage";
 
 /** Everything a request handler may touch, built once by main.ts (or by a test harness). */
@@ -41,8 +41,8 @@ export interface Services {
   /** The one line per request: unredacted fixed fields, written in batches (lib/logger.ts). */
   requestLog: Logger;
   metrics: Metrics;
-  /** Requests per second this process serves: background jobs yield to them (yieldToRequests). */
-  requestRate: RequestRate;
+  /** Requests this process serves, and whether any process is busy: background jobs yield to them (yieldToRequests). */
+  requestLoad: RequestLoad;
   clock: () => Date;
 }
 

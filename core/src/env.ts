@@ -365,7 +365,7 @@ export const EnvSchema = z.object({
     .meta({ description: "entries with missing or stale vectors queued at each start, newest first (`0` = no sweep)" }),
   JOBS_YIELD_ABOVE_RPS: z.coerce.number().int().nonnegative().default(200).meta({
     description:
-      "while this process serves more requests per second, embedding jobs wait (up to `JOBS_YIELD_MAX_MS` each) before they run; `0` = never wait",
+      "while a core process sharing the job queues (`JOB_QUEUE_PREFIX`) serves more requests per second, embedding jobs wait (up to `JOBS_YIELD_MAX_MS` each) before they run; `0`: this process neither waits nor marks itself busy",
   }),
   JOBS_YIELD_MAX_MS: z.coerce
     .number()

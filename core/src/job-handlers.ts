@@ -16,9 +16,9 @@ export function registerJobs(s: Services): void {
     attempts: 3,
   });
   // Retries with backoff cover a gateway that is down or overloaded for about a minute.
-  // Vectors nobody waits on: under a burst of requests they wait their turn (yieldToRequests).
+  // Vectors nobody waits on: while any process sharing the queues is busy they wait their turn (yieldToRequests).
   const embedAfterYield = async (job: EmbeddingJob | EmbeddingBatch) => {
-    await yieldToRequests(s.requestRate, { aboveRps: s.env.JOBS_YIELD_ABOVE_RPS, maxWaitMs: s.env.JOBS_YIELD_MAX_MS });
+    await yieldToRequests(s.requestLoad, { maxWaitMs: s.env.JOBS_YIELD_MAX_MS });
     await runEmbeddingJob({ ctx: { s }, input: job });
   };
   s.jobs.handle<EmbeddingJob | EmbeddingBatch>(EMBEDDINGS_QUEUE, embedAfterYield, {

@@ -36,10 +36,10 @@ function routeOf(c: Context): string {
  * metrics by route template and the one log line.
  */
 export function frame(services: Services): MiddlewareHandler<FramedEnv> {
-  const { metrics, requestLog, requestRate } = services;
+  const { metrics, requestLog, requestLoad } = services;
   return async (c, next) => {
     const started = performance.now();
-    requestRate.note();
+    requestLoad.note();
     const given = c.req.header("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set("requestId", requestId);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { RequestRate, yieldToRequests } from "./request-rate";
+import { MemoryKV } from "./kv";
+import { RequestLoad, RequestRate, yieldToRequests } from "./request-rate";
 
 /** A clock moved by hand, and a sleep that moves it. */
 function fakeTime() {
@@ -26,25 +27,42 @@ describe("request rate", () => {
   });
 });
 
+describe("request load", () => {
+  test("a busy process marks the shared store, and another process sharing it sees the mark until it expires", async () => {
+    const kv = new MemoryKV();
+    const { clock, now } = fakeTime();
+    const api = new RequestLoad(kv, "q:busy", 100, now);
+    const worker = new RequestLoad(kv, "q:busy", 100, () => 0);
+    clock.now = 1_000;
+    for (let i = 0; i < 20; i++) api.note(); // 80 requests/s: not busy
+    expect(await api.busy()).toBe(false);
+    expect(await worker.busy()).toBe(false);
+    for (let i = 0; i < 20; i++) api.note(); // 160/s
+    expect(await api.busy()).toBe(true);
+    expect(await worker.busy()).toBe(true);
+    await kv.del(["q:busy"]); // as if its second had passed
+    expect(await worker.busy()).toBe(false);
+  });
+
+  test("a threshold of 0 neither marks nor waits", async () => {
+    const kv = new MemoryKV();
+    const load = new RequestLoad(kv, "q:busy", 0);
+    for (let i = 0; i < 1_000; i++) load.note();
+    expect(await kv.get("q:busy")).toBeNull();
+    expect(await load.busy()).toBe(false);
+  });
+});
+
 describe("yieldToRequests", () => {
-  test("waits while the rate is above the threshold, up to the longest wait, then lets the work run", async () => {
+  test("waits while requests press, up to the longest wait, then lets the work run", async () => {
     const { now, sleep } = fakeTime();
-    const busy = { perSecond: () => 1_000 } as unknown as RequestRate;
-    expect(await yieldToRequests(busy, { aboveRps: 200, maxWaitMs: 1_000 }, sleep)).toBe(1_000);
+    expect(await yieldToRequests({ busy: async () => true }, { maxWaitMs: 1_000 }, sleep)).toBe(1_000);
     expect(now()).toBe(1_000);
   });
 
-  test("stops waiting as soon as the requests ease off", async () => {
+  test("stops waiting as soon as the requests ease off, and does not wait when quiet", async () => {
     const { clock, sleep } = fakeTime();
-    const easing = { perSecond: () => (clock.now < 300 ? 1_000 : 10) } as unknown as RequestRate;
-    expect(await yieldToRequests(easing, { aboveRps: 200, maxWaitMs: 1_000 }, sleep)).toBe(300);
-  });
-
-  test("a quiet process, or a threshold of 0, does not wait", async () => {
-    const { sleep } = fakeTime();
-    const quiet = { perSecond: () => 10 } as unknown as RequestRate;
-    const busy = { perSecond: () => 1_000 } as unknown as RequestRate;
-    expect(await yieldToRequests(quiet, { aboveRps: 200, maxWaitMs: 1_000 }, sleep)).toBe(0);
-    expect(await yieldToRequests(busy, { aboveRps: 0, maxWaitMs: 1_000 }, sleep)).toBe(0);
+    expect(await yieldToRequests({ busy: async () => clock.now < 300 }, { maxWaitMs: 1_000 }, sleep)).toBe(300);
+    expect(await yieldToRequests({ busy: async () => false }, { maxWaitMs: 1_000 }, sleep)).toBe(0);
   });
 });

@@ -1,3 +1,5 @@
+import type { KV } from "./kv";
+
 /**
  * How many requests per second this process is serving, from two buckets of `windowMs`: the last
  * full one, or the current one once it holds more (a burst shows within its first bucket, and a
@@ -35,20 +37,59 @@ export class RequestRate {
   }
 }
 
+/** How often at most a busy process renews its mark in the shared store. */
+const MARK_EVERY_MS = 250;
+
 /**
- * Background work that nobody waits on (an entry's vectors) yields to requests: while this
- * process serves more than `aboveRps` requests per second, wait, for up to `maxWaitMs`, then run
- * anyway, so a sustained load slows such work down instead of stopping it. Resolves with the
- * milliseconds waited. `aboveRps` 0 never waits.
+ * Whether requests are pressing, in this process or another: a process serving more than
+ * `aboveRps` requests per second marks itself busy in the store its job queues share (Redis, so
+ * job workers of other processes see it; renewed at most every 250 ms, kept for a second). The
+ * mark is best effort: a store that fails is a process that looks quiet. `aboveRps` 0: never busy.
+ */
+export class RequestLoad {
+  readonly rate: RequestRate;
+  private markedAt = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly kv: KV,
+    private readonly busyKey: string,
+    private readonly aboveRps: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.rate = new RequestRate(now);
+  }
+
+  /** A request began. */
+  note(): void {
+    this.rate.note();
+    if (this.aboveRps === 0) return;
+    const now = this.now();
+    if (now - this.markedAt < MARK_EVERY_MS || this.rate.perSecond() <= this.aboveRps) return;
+    this.markedAt = now;
+    this.kv.set(this.busyKey, "1", 1).catch(() => {});
+  }
+
+  /** True while this process, or another sharing the store, served more than `aboveRps` in the last second. */
+  async busy(): Promise<boolean> {
+    if (this.aboveRps === 0) return false;
+    if (this.rate.perSecond() > this.aboveRps) return true;
+    return (await this.kv.get(this.busyKey).catch(() => null)) !== null;
+  }
+}
+
+/**
+ * Background work that nobody waits on (an entry's vectors) yields to requests: while any process
+ * is busy (RequestLoad), wait, for up to `maxWaitMs`, then run anyway, so a sustained load slows
+ * such work down instead of stopping it. Resolves with the milliseconds waited.
  */
 export async function yieldToRequests(
-  rate: RequestRate,
-  opts: { aboveRps: number; maxWaitMs: number; checkEveryMs?: number },
+  load: Pick<RequestLoad, "busy">,
+  opts: { maxWaitMs: number; checkEveryMs?: number },
   sleep: (ms: number) => Promise<unknown> = Bun.sleep,
 ): Promise<number> {
-  const { aboveRps, maxWaitMs, checkEveryMs = 50 } = opts;
+  const { maxWaitMs, checkEveryMs = 50 } = opts;
   let waited = 0;
-  while (aboveRps > 0 && waited < maxWaitMs && rate.perSecond() > aboveRps) {
+  while (waited < maxWaitMs && (await load.busy())) {
     const step = Math.min(checkEveryMs, maxWaitMs - waited);
     await sleep(step);
     waited += step;

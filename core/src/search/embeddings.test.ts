@@ -152,10 +152,19 @@ describe("embedding pipeline", () => {
     expect(await statusOf(h.services, others.id)).toEqual(othersStatus);
   });
 
-  test("under a burst of requests an embedding job waits its turn, at most JOBS_YIELD_MAX_MS, then runs while the burst goes on", async () => {
-    const busy = await createHarness({ ...ai.coreEnv, JOBS_YIELD_ABOVE_RPS: "20", JOBS_YIELD_MAX_MS: "1000" });
+  test("while an API process is busy, another process's embedding job waits its turn, at most JOBS_YIELD_MAX_MS, then runs while the burst goes on", async () => {
+    // Two processes sharing job queues and Redis: an API-only one taking the requests, and one
+    // running the jobs that serves none.
+    const queues = {
+      ...ai.coreEnv,
+      JOB_QUEUE_PREFIX: `tcc:test-jobs:yield:${process.pid}`,
+      JOBS_YIELD_ABOVE_RPS: "20",
+      JOBS_YIELD_MAX_MS: "1000",
+    };
+    const api = await createHarness({ ...queues, JOB_WORKERS: "off" });
+    const worker = await createHarness(queues);
     try {
-      const u = await busy.user();
+      const u = await api.user();
       let loading = true;
       // Well above 20 requests per second, until the entry has its vectors.
       const load = (async () => {
@@ -168,13 +177,14 @@ describe("embedding pipeline", () => {
       const made = await u.post("/v1/entries", { title: "Busy", content: "written during a burst of reads" });
       expect(made.status).toBe(201);
       const posted = performance.now();
-      await waitEmbedded(busy.services, made.body, undefined, 10_000);
+      await waitEmbedded(worker.services, made.body, undefined, 10_000);
       const tookMs = performance.now() - posted;
       loading = false;
       await load;
       expect(tookMs).toBeGreaterThanOrEqual(950);
     } finally {
-      await busy.close();
+      await api.close();
+      await worker.close();
     }
   });
 
