@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, spyOn, test } from "bun:test";
 import { createHarness, type Harness, type Res, uniqueEmail } from "../test/harness";
 
 let h: Harness;
@@ -121,6 +121,33 @@ describe("compression", () => {
     expect(((await me.json()) as { id: string }).id).toBe(u.info.id);
     const small = await h.app.request("/healthz", { headers: { "accept-encoding": "gzip" } });
     expect(small.headers.get("content-encoding")).toBeNull();
+  });
+});
+
+describe("compression of cached reads", () => {
+  test("a cached page is gzipped once, not on every read, and a write's new page is gzipped anew", async () => {
+    const u = await h.user();
+    for (let i = 0; i < 5; i++) await u.post("/v1/entries", { title: `entry ${i}`, content: "words worth compressing ".repeat(40) });
+    const auth = { authorization: `Bearer ${u.token}`, "accept-encoding": "gzip" };
+    const read = async () => {
+      const res = await h.app.request("/v1/entries", { headers: auth });
+      expect(res.headers.get("content-encoding")).toBe("gzip");
+      return JSON.parse(new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(await res.arrayBuffer())))) as {
+        items: { title: string }[];
+      };
+    };
+    const gzip = spyOn(Bun, "gzipSync");
+    try {
+      // The first read loads and caches the page, the next three are cache hits of that value.
+      for (let i = 0; i < 4; i++) expect((await read()).items).toHaveLength(5);
+      expect(gzip).toHaveBeenCalledTimes(1);
+      await u.post("/v1/entries", { title: "entry 5", content: "a new page" });
+      expect((await read()).items[0]?.title).toBe("entry 5");
+      expect((await read()).items).toHaveLength(6);
+      expect(gzip).toHaveBeenCalledTimes(2);
+    } finally {
+      gzip.mockRestore();
+    }
   });
 });
 

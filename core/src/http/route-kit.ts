@@ -8,6 +8,7 @@ import type { Ctx } from "../context";
 import { cachedJsonText } from "../lib/read-cache";
 import { inInstantRange } from "../lib/timestamps";
 import { clientIp } from "./client-ip";
+import { sentFromCache } from "./compress";
 import type { AppEnv, SignedInEnv } from "./types";
 
 /** Postgres text cannot hold NUL; refuse it up front with a clear message instead of a 500. */
@@ -69,10 +70,13 @@ export function clientMeta<E extends AppEnv>(c: Context<E>) {
 
 /**
  * `c.json(body, status)`, except that a value the read cache answered with goes out as the JSON
- * text it was stored as (`cachedJsonText`), not serialized again on every cached read.
+ * text it was stored as (`cachedJsonText`), not serialized again on every cached read (nor
+ * gzipped again: sentFromCache).
  */
 export function sendJson<E extends AppEnv, T extends object, S extends ContentfulStatusCode>(c: Context<E>, body: T, status: S) {
   const stored = cachedJsonText(body);
   if (stored === undefined) return c.json(body, status);
-  return c.newResponse(stored, status, { "content-type": "application/json" }) as unknown as ReturnType<typeof c.json<T, S>>;
+  const res = c.newResponse(stored, status, { "content-type": "application/json" });
+  sentFromCache(res, body);
+  return res as unknown as ReturnType<typeof c.json<T, S>>;
 }

@@ -47,7 +47,7 @@ const MARK_EVERY_MS = 250;
  * mark is best effort: a store that fails is a process that looks quiet. `aboveRps` 0: never busy.
  */
 export class RequestLoad {
-  readonly rate: RequestRate;
+  private readonly rate: RequestRate;
   private markedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
