@@ -1,5 +1,6 @@
 import type { Database } from "@tcc/db";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { collectProcessMetrics } from "@tcc/shared/runtime";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { JobQueue } from "../jobs/queue";
 import type { KV } from "./kv";
 
@@ -8,7 +9,7 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** Every metric core exports; names follow the architecture guide (`tcc_*`). */
 export function createMetrics(opts: { db?: Database; kv?: KV; defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
-  if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.defaultMetrics !== false) collectProcessMetrics(registry);
   const { db, kv } = opts;
   // The job queue is built after the metrics it reports to; bootstrap fills these in.
   const jobSources: { queue?: JobQueue; names: string[] } = { names: [] };
